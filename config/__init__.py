@@ -1,0 +1,62 @@
+"""All of visites' configuration: environment variables with the ``VISITES_`` prefix.
+
+Every layer receives a ``Settings`` value; nothing reads ``os.environ`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+PREFIX = "VISITES_"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    mysql_url: str | None = None
+    data_dir: Path = Path("data")
+    tokens_file: Path | None = None
+    refresh_interval: float | None = None
+    keep_snapshots: int = 5
+    batch_rows: int = 50_000
+
+    @property
+    def tokens_path(self) -> Path:
+        return self.tokens_file or self.data_dir / "tokens.json"
+
+
+class ConfigError(ValueError):
+    """A ``VISITES_*`` variable holds a value that cannot be used."""
+
+
+def _number(environ: Mapping[str, str], name: str, kind: type, minimum: float) -> object:
+    raw = environ.get(PREFIX + name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
+    if value < minimum:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (the process environment by default)."""
+    env = os.environ if environ is None else environ
+    defaults = Settings()
+    data_dir = Path(env.get(PREFIX + "DATA_DIR") or defaults.data_dir)
+    tokens = env.get(PREFIX + "TOKENS_FILE")
+    keep = _number(env, "KEEP_SNAPSHOTS", int, 1)
+    batch = _number(env, "BATCH_ROWS", int, 1)
+    return Settings(
+        mysql_url=env.get(PREFIX + "MYSQL_URL") or None,
+        data_dir=data_dir,
+        tokens_file=Path(tokens) if tokens else None,
+        refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1),
+        keep_snapshots=defaults.keep_snapshots if keep is None else keep,
+        batch_rows=defaults.batch_rows if batch is None else batch,
+    )

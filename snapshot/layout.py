@@ -1,0 +1,75 @@
+"""Where snapshots live on disk, and the one pointer that says which is current.
+
+    <data_dir>/CURRENT                  the current snapshot's id, one line
+    <data_dir>/snapshots/<id>/          one published snapshot:
+        tab_*.parquet                   one normalised file per source table
+        manifest.json                   what the snapshot holds (see manifest.py)
+    <data_dir>/snapshots/.staging-*/    a run in progress; never read by anyone
+
+A snapshot folder is complete the moment it appears under its id (atomic rename),
+and CURRENT changes only by an atomic replace, so a reader sees the old snapshot or
+the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CURRENT = "CURRENT"
+SNAPSHOTS = "snapshots"
+STAGING_PREFIX = ".staging-"
+MANIFEST = "manifest.json"
+
+
+def snapshots_dir(data_dir: Path) -> Path:
+    return data_dir / SNAPSHOTS
+
+
+def snapshot_dir(data_dir: Path, snapshot_id: str) -> Path:
+    return snapshots_dir(data_dir) / snapshot_id
+
+
+def table_path(folder: Path, table: str) -> Path:
+    return folder / f"{table}.parquet"
+
+
+def current_id(data_dir: Path) -> str | None:
+    """The id CURRENT names, or None when no snapshot was ever published."""
+    try:
+        text = (data_dir / CURRENT).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text or None
+
+
+def current_dir(data_dir: Path) -> Path | None:
+    snapshot_id = current_id(data_dir)
+    return None if snapshot_id is None else snapshot_dir(data_dir, snapshot_id)
+
+
+def published_ids(data_dir: Path) -> list[str]:
+    """Published snapshot ids, oldest first (ids sort by creation time)."""
+    folder = snapshots_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` so that readers see the old or the new content."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

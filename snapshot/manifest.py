@@ -1,0 +1,43 @@
+"""``manifest.json``: what a published snapshot holds and how it was made."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from snapshot.layout import MANIFEST
+
+
+class TableStats(msgspec.Struct, frozen=True):
+    rows: int  # rows in the published Parquet file
+    bytes: int  # size of that file
+    source_rows: int  # rows read from the source, before any drop
+
+
+class Source(msgspec.Struct, frozen=True):
+    kind: str  # "mysql" or "demo"
+    host: str | None = None  # never the password: see snapshot.mysql.describe_url
+    database: str | None = None
+    seed: int | None = None  # demo data only
+    visits: int | None = None  # demo data only
+
+
+class Manifest(msgspec.Struct, frozen=True):
+    id: str
+    created_at: str  # ISO 8601, UTC
+    source: Source
+    tables: dict[str, TableStats]
+    # rule -> how many values or rows it repaired, defaulted or dropped; every rule
+    # is present, 0 when the source was clean (see snapshot/normalise.py)
+    quality: dict[str, int]
+    duration_seconds: float
+    format_version: int = 1
+
+
+def read_manifest(folder: Path) -> Manifest:
+    return msgspec.json.decode((folder / MANIFEST).read_bytes(), type=Manifest)
+
+
+def encode_manifest(manifest: Manifest) -> str:
+    return msgspec.json.format(msgspec.json.encode(manifest).decode(), indent=2) + "\n"
