@@ -32,6 +32,8 @@ class Manifest(msgspec.Struct, frozen=True):
     # is present, 0 when the source was clean (see snapshot/normalise.py)
     quality: dict[str, int]
     duration_seconds: float
+    # rule -> "table.column" -> count, for the rules that counted anything
+    quality_by_column: dict[str, dict[str, int]] = {}
     format_version: int = 1
 
 

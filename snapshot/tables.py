@@ -52,6 +52,10 @@ class Column(msgspec.Struct, frozen=True):
     name: str
     kind: Kind
     nullable: bool = True
+    # The codification types whose labels this code has (e.g. REGI for a region).
+    labelled_by: tuple[str, ...] = ()
+    # The only values SPEC gives a meaning to; others are counted as unknown codes.
+    domain: tuple[str, ...] = ()
 
 
 class Table(msgspec.Struct, frozen=True):
@@ -79,8 +83,13 @@ class Table(msgspec.Struct, frozen=True):
         )
 
 
-def _table(name: str, key: str, *columns: tuple[str, Kind, bool], key_unique: bool = True) -> Table:
+def _table(name: str, key: str, *columns: tuple, key_unique: bool = True) -> Table:
     return Table(name, tuple(Column(*c) for c in columns), key, key_unique)
+
+
+REGI, VILL, GAMM, SPEC = ("REGI",), ("VILL",), ("GAMM",), ("SPEC",)
+ETABLISSEMENT = ("ETPR", "ETPU")
+TYPE_PARTENAIRE = ("MEDE", "PHAR")
 
 
 NOT_NULL, NULL = False, True
@@ -108,14 +117,14 @@ PARTENAIRE = _table(
     ("id_partenaire", Kind.ID, NOT_NULL),
     ("nom_partenaire", Kind.TEXT, NOT_NULL),
     ("prenom_partenaire", Kind.TEXT, NULL),
-    ("code_potentiel", Kind.CODE, NULL),
-    ("code_type_etablissement", Kind.CODE, NULL),
+    ("code_potentiel", Kind.CODE, NULL, (), ("A", "B", "C")),
+    ("code_type_etablissement", Kind.CODE, NULL, ETABLISSEMENT),
     ("code_statut_partenaire", Kind.CODE, NULL),
-    ("code_gamme", Kind.CODE, NULL),
-    ("code_specialite", Kind.CODE, NULL),
-    ("code_type_partenaire", Kind.CODE, NULL),
-    ("code_region_partenaire", Kind.CODE, NULL),
-    ("code_ville_partenaire", Kind.CODE, NULL),
+    ("code_gamme", Kind.CODE, NULL, GAMM),
+    ("code_specialite", Kind.CODE, NULL, SPEC),
+    ("code_type_partenaire", Kind.CODE, NULL, (), TYPE_PARTENAIRE),
+    ("code_region_partenaire", Kind.CODE, NULL, REGI),
+    ("code_ville_partenaire", Kind.CODE, NULL, VILL),
 )
 VISITE = _table(
     "tab_visite",
@@ -123,23 +132,23 @@ VISITE = _table(
     ("id_visite", Kind.ID, NOT_NULL),
     ("id_utilisateur", Kind.ID, NOT_NULL),
     ("id_responsable", Kind.ID, NULL),
-    ("code_type_visite", Kind.CODE, NOT_NULL),
+    ("code_type_visite", Kind.CODE, NOT_NULL, (), ("PLAN", "HOPL")),
     ("code_statut_visite", Kind.CODE, NULL),
-    ("flag_accompagnee", Kind.CODE, NULL),
+    ("flag_accompagnee", Kind.CODE, NULL, (), ("N", "O")),
     ("date_visite", Kind.DATETIME, NULL),
     ("heure_fin_visite", Kind.TIME, NULL),
-    ("type_visite", Kind.CODE, NULL),
+    ("type_visite", Kind.CODE, NULL, (), ("S", "G")),
 )
 PARTENAIRE_VISITE = _table(
     "tab_partenaire_visite",
     "id_visite",
     ("id_visite", Kind.ID, NOT_NULL),
     ("id_partenaire", Kind.ID, NOT_NULL),
-    ("code_region_partenaire", Kind.CODE, NULL),
-    ("code_ville_partenaire", Kind.CODE, NULL),
-    ("code_type_partenaire", Kind.CODE, NULL),
-    ("code_gamme_partenaire", Kind.CODE, NULL),
-    ("code_specialite_partenaire", Kind.CODE, NULL),
+    ("code_region_partenaire", Kind.CODE, NULL, REGI),
+    ("code_ville_partenaire", Kind.CODE, NULL, VILL),
+    ("code_type_partenaire", Kind.CODE, NULL, (), TYPE_PARTENAIRE),
+    ("code_gamme_partenaire", Kind.CODE, NULL, GAMM),
+    ("code_specialite_partenaire", Kind.CODE, NULL, SPEC),
     key_unique=False,
 )
 EVALUATION = _table(
@@ -157,8 +166,8 @@ EVALUATION_DETAILED = _table(
     "id",
     ("id", Kind.ID, NOT_NULL),
     ("id_evaluation", Kind.ID, NOT_NULL),
-    ("code_categorie", Kind.CODE, NOT_NULL),
-    ("code_sous_categorie", Kind.CODE, NULL),
+    ("code_categorie", Kind.CODE, NOT_NULL, ("CATE",)),
+    ("code_sous_categorie", Kind.CODE, NULL, ("SCAT",)),
     ("point_obtenu", Kind.SCORE, NULL),
     ("point_sur", Kind.SCORE, NULL),
 )
@@ -169,8 +178,8 @@ PARTENAIRE_BC = _table(
     ("id_partenaire", Kind.ID, NOT_NULL),
     ("id_responsable", Kind.ID, NULL),
     ("code_statut_bc", Kind.CODE, NULL),
-    ("code_type_investissement", Kind.CODE, NULL),
-    ("code_categorie_investissement", Kind.CODE, NULL),
+    ("code_type_investissement", Kind.CODE, NULL, ("TINV",)),
+    ("code_categorie_investissement", Kind.CODE, NULL, ("CINV",)),
     ("budget", Kind.MONEY, NULL),
     ("date_realisation", Kind.DATE, NULL),
 )

@@ -1,0 +1,54 @@
+"""``visites demo``: realistic synthetic CRM data, as a snapshot or into MySQL."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cli.snapshot import publish
+from config import Settings
+from snapshot.demo import generate
+from snapshot.demo_mysql import load_into_mysql
+from snapshot.job import take_snapshot
+from snapshot.manifest import Source
+from snapshot.mysql import describe_url
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="generate demo CRM data and publish it as a snapshot (or load it into MySQL)",
+        description="Generate a realistic synthetic CRM, deterministic from --seed, and "
+        "publish it as the current snapshot; with --mysql, load it into the database "
+        "named by VISITES_MYSQL_URL instead.",
+    )
+    parser.add_argument("--visits", type=int, default=200_000, help="visits (default 200000)")
+    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument("--messy", action="store_true", help="inject real-world data faults")
+    parser.add_argument("--mysql", action="store_true", help="load into VISITES_MYSQL_URL instead")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    tables = generate(visits=args.visits, seed=args.seed, messy=args.messy)
+    if args.mysql:
+        if not settings.mysql_url:
+            print("visites demo: failed: VISITES_MYSQL_URL is not set", file=sys.stderr)
+            return 1
+        load_into_mysql(tables, settings.mysql_url)
+        host, database = describe_url(settings.mysql_url)
+        rows = sum(t.num_rows for t in tables.values())
+        print(f"loaded {rows:,} demo rows ({args.visits:,} visits) into {host}/{database}")
+        return 0
+    source = Source(kind="demo", seed=args.seed, visits=args.visits)
+    return publish(
+        settings,
+        source,
+        lambda progress: take_snapshot(
+            settings.data_dir,
+            source,
+            lambda table: tables[table.name].to_batches(max_chunksize=settings.batch_rows),
+            keep=settings.keep_snapshots,
+            progress=progress,
+        ),
+    )

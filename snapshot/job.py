@@ -1,0 +1,152 @@
+"""The snapshot job: read the source, normalise once, publish atomically, prune.
+
+A run works in a hidden staging folder under ``snapshots/`` and makes it visible by a
+single rename, then points ``CURRENT`` at it. Whatever stops a run before that (an
+error, a full disk, SIGKILL), readers never see a partial snapshot and the previous
+one stays current; the next run clears the leftovers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from snapshot.layout import (
+    CURRENT,
+    MANIFEST,
+    STAGING_PREFIX,
+    current_id,
+    fsync_dir,
+    published_ids,
+    snapshot_dir,
+    snapshots_dir,
+    table_path,
+    write_atomically,
+)
+from snapshot.manifest import Manifest, Source, TableStats, encode_manifest
+from snapshot.normalise import normalise
+from snapshot.tables import TABLES, Table
+
+LOCK = ".snapshot.lock"
+
+# Called with (table name, rows read so far, seconds since the table started).
+Progress = Callable[[str, int, float], None]
+# Yields each table's raw record batches, in TABLES order.
+Reader = Callable[[Table], Iterable[pa.Table | pa.RecordBatch]]
+
+
+class SnapshotBusy(RuntimeError):
+    """Another snapshot run holds the data directory's lock."""
+
+
+def new_snapshot_id(now: datetime) -> str:
+    """Sortable by creation time, unique even for two runs in the same second."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@contextmanager
+def _exclusive(data_dir: Path) -> Iterator[None]:
+    with open(data_dir / LOCK, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SnapshotBusy("another snapshot run is in progress") from None
+        yield
+
+
+def _clear_leftovers(data_dir: Path) -> None:
+    """Staging folders of runs that died; safe to remove while we hold the lock."""
+    for folder in snapshots_dir(data_dir).glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _write_raw(
+    table: Table, batches: Iterable[pa.Table | pa.RecordBatch], path: Path, progress: Progress
+) -> int:
+    started, rows = time.monotonic(), 0
+    schema = table.raw_schema()
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write(batch, row_group_size=max(batch.num_rows, 1))
+            rows += batch.num_rows
+            progress(table.name, rows, time.monotonic() - started)
+    return rows
+
+
+def _prune(data_dir: Path, keep: int) -> list[str]:
+    current = current_id(data_dir)
+    old = [i for i in published_ids(data_dir) if i != current][
+        : max(0, len(published_ids(data_dir)) - keep)
+    ]
+    for snapshot_id in old:
+        shutil.rmtree(snapshot_dir(data_dir, snapshot_id), ignore_errors=True)
+    return old
+
+
+def take_snapshot(
+    data_dir: Path,
+    source: Source,
+    read: Reader,
+    *,
+    keep: int = 5,
+    progress: Progress = lambda *_: None,
+) -> Manifest:
+    """Read every table through ``read``, normalise, publish; return the manifest."""
+    started = time.monotonic()
+    created = datetime.now(UTC)
+    snapshot_id = new_snapshot_id(created)
+    snapshots_dir(data_dir).mkdir(parents=True, exist_ok=True)
+    with _exclusive(data_dir):
+        _clear_leftovers(data_dir)
+        staging = snapshots_dir(data_dir) / f"{STAGING_PREFIX}{snapshot_id}-{uuid.uuid4().hex[:6]}"
+        raw = staging / "raw"
+        raw.mkdir(parents=True)
+        try:
+            source_rows = {
+                t.name: _write_raw(t, read(t), table_path(raw, t.name), progress) for t in TABLES
+            }
+            rows, quality = normalise(raw, staging)
+            shutil.rmtree(raw)
+            shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
+            manifest = Manifest(
+                id=snapshot_id,
+                created_at=created.isoformat(timespec="seconds"),
+                source=source,
+                tables={
+                    name: TableStats(
+                        rows=rows[name],
+                        bytes=table_path(staging, name).stat().st_size,
+                        source_rows=source_rows[name],
+                    )
+                    for name in rows
+                },
+                quality=quality.totals,
+                quality_by_column=quality.by_column,
+                duration_seconds=round(time.monotonic() - started, 3),
+            )
+            write_atomically(staging / MANIFEST, encode_manifest(manifest))
+            _publish(data_dir, staging, snapshot_id)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _prune(data_dir, keep)
+    return manifest
+
+
+def _publish(data_dir: Path, staging: Path, snapshot_id: str) -> None:
+    for path in staging.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    os.rename(staging, snapshot_dir(data_dir, snapshot_id))
+    fsync_dir(snapshots_dir(data_dir))
+    write_atomically(data_dir / CURRENT, snapshot_id + "\n")
