@@ -9,7 +9,7 @@ from cli.snapshot import publish
 from config import Settings
 from snapshot.demo import generate
 from snapshot.demo_mysql import load_into_mysql
-from snapshot.job import take_snapshot
+from snapshot.job import take_demo_snapshot
 from snapshot.manifest import Source
 from snapshot.mysql import describe_url
 
@@ -30,25 +30,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    tables = generate(visits=args.visits, seed=args.seed, messy=args.messy)
     if args.mysql:
         if not settings.mysql_url:
             print("visites demo: failed: VISITES_MYSQL_URL is not set", file=sys.stderr)
             return 1
+        tables = generate(visits=args.visits, seed=args.seed, messy=args.messy)
         load_into_mysql(tables, settings.mysql_url)
         host, database = describe_url(settings.mysql_url)
         rows = sum(t.num_rows for t in tables.values())
         print(f"loaded {rows:,} demo rows ({args.visits:,} visits) into {host}/{database}")
         return 0
-    source = Source(kind="demo", seed=args.seed, visits=args.visits)
+    source = Source(kind="demo", seed=args.seed, visits=args.visits, messy=args.messy)
     return publish(
         settings,
         source,
-        lambda progress: take_snapshot(
+        lambda progress: take_demo_snapshot(
             settings.data_dir,
-            source,
-            lambda table: tables[table.name].to_batches(max_chunksize=settings.batch_rows),
+            visits=args.visits,
+            seed=args.seed,
+            messy=args.messy,
             keep=settings.keep_snapshots,
+            batch_rows=settings.batch_rows,
             progress=progress,
         ),
     )

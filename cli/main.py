@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from cli import snapshot
+from cli import demo, serve, snapshot, token
 from config import ConfigError, load_settings
 
 # Each module has ``register(subparsers)``; the parser it adds sets ``run(args, settings)``.
-COMMANDS: tuple[ModuleType, ...] = (snapshot,)
+COMMANDS: tuple[ModuleType, ...] = (snapshot, demo, serve, token)
 
 
 def build_parser() -> argparse.ArgumentParser:

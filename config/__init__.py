@@ -21,6 +21,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_interval: float | None = None
     keep_snapshots: int = 5
     batch_rows: int = 50_000
+    cache_size: int = 1024  # answers the API keeps in memory (LRU)
+    poll_interval: float = 1.0  # seconds between the API's looks at CURRENT
 
     @property
     def tokens_path(self) -> Path:
@@ -38,7 +40,8 @@ def _number(environ: Mapping[str, str], name: str, kind: type, minimum: float) -
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a {kind.__name__}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not {what}") from None
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
     return value
@@ -52,6 +55,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     tokens = env.get(PREFIX + "TOKENS_FILE")
     keep = _number(env, "KEEP_SNAPSHOTS", int, 1)
     batch = _number(env, "BATCH_ROWS", int, 1)
+    cache = _number(env, "CACHE_SIZE", int, 0)
+    poll = _number(env, "POLL_INTERVAL", float, 0.1)
     return Settings(
         mysql_url=env.get(PREFIX + "MYSQL_URL") or None,
         data_dir=data_dir,
@@ -59,4 +64,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1),
         keep_snapshots=defaults.keep_snapshots if keep is None else keep,
         batch_rows=defaults.batch_rows if batch is None else batch,
+        cache_size=defaults.cache_size if cache is None else cache,
+        poll_interval=defaults.poll_interval if poll is None else poll,
     )

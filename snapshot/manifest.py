@@ -21,6 +21,7 @@ class Source(msgspec.Struct, frozen=True):
     database: str | None = None
     seed: int | None = None  # demo data only
     visits: int | None = None  # demo data only
+    messy: bool | None = None  # demo data only
 
 
 class Manifest(msgspec.Struct, frozen=True):

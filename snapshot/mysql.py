@@ -11,7 +11,10 @@ memory stays bounded by the chunk size, whatever the table size.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import queue
+import threading
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -56,33 +59,35 @@ def _csv_field(column: Column) -> str:
     return f"IFNULL({value}, '\\\\N')"
 
 
-def _key_range(table: Table, after: object, upto: object) -> str:
-    """``after < key <= upto``; a missing bound is left out (first and last chunk)."""
-    bounds = []
-    if after is not None:
-        bounds.append(f"`{table.key}` > %(after)s")
-    if upto is not None:
-        bounds.append(f"`{table.key}` <= %(upto)s")
-    return f"WHERE {' AND '.join(bounds)} " if bounds else ""
+def _chunk_sql(table: Table, first: bool, bounded: bool) -> str:
+    """One round trip: (rows, last key, CSV of the rows) of the next chunk in key order.
 
-
-def _chunk_sql(table: Table, after: object, upto: object) -> str:
+    With a unique key, the chunk is simply the next ``%(rows)s`` rows. A repeated key
+    (visit ids in tab_partenaire_visite) is cut at a boundary found beforehand by
+    ``_boundary_sql``, inclusive, so all rows of one visit stay in one chunk."""
+    key = f"`{table.key}`"
+    bounds = [] if first else [f"{key} > %(after)s"]
     row = "CONCAT_WS(',', " + ", ".join(_csv_field(c) for c in table.columns) + ")"
+    select = f"SELECT COUNT(*), MAX({key}), CAST(GROUP_CONCAT({row} SEPARATOR '\\n') AS BINARY)"
+    if table.key_unique:
+        source = f"(SELECT * FROM `{table.name}` {_where(bounds)} ORDER BY {key} LIMIT %(rows)s) c"
+    else:
+        source = f"`{table.name}` {_where(bounds + ([f'{key} <= %(upto)s'] if bounded else []))}"
+    return f"{select} FROM {source}"
+
+
+def _boundary_sql(table: Table, first: bool) -> str:
+    """The key ``%(rows)s`` rows further on, or none when fewer rows are left. A
+    separate query: as a subquery of the chunk it would stop MySQL using the index."""
+    where = _where([] if first else [f"`{table.key}` > %(after)s"])
     return (
-        f"SELECT COUNT(*), CAST(GROUP_CONCAT({row} SEPARATOR '\\n') AS BINARY) "
-        f"FROM `{table.name}` {_key_range(table, after, upto)}"
+        f"SELECT `{table.key}` FROM `{table.name}` {where} "
+        f"ORDER BY `{table.key}` LIMIT 1 OFFSET %(rows)s"
     )
 
 
-def _boundary_sql(table: Table, after: object) -> str:
-    """The key value ``batch_rows`` rows further on: the chunk's inclusive upper bound,
-    or none when fewer rows are left. A non-unique key (visit ids in
-    tab_partenaire_visite) keeps all rows of a key value in one chunk, so a chunk can
-    exceed batch_rows by the rows of one visit."""
-    return (
-        f"SELECT `{table.key}` FROM `{table.name}` {_key_range(table, after, None)}"
-        f"ORDER BY `{table.key}` LIMIT 1 OFFSET %(offset)s"
-    )
+def _where(conditions: list[str]) -> str:
+    return f"WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
 class _CsvDecoder:
@@ -137,34 +142,67 @@ class MySQLSource:
         self._engine.dispose()
 
     def read(self, table: Table) -> Iterator[pa.Table]:
-        """Raw record batches of one table, in key order, about batch_rows rows each."""
+        """Raw record batches of one table, in key order, about batch_rows rows each.
+
+        The next chunk is fetched by a helper thread while this one is decoded and
+        written, so the server never waits for us (the GIL is free during both)."""
+        decoder = _CsvDecoder(table)
+        blobs: queue.Queue[tuple[int, bytes] | BaseException | None] = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        fetcher = threading.Thread(
+            target=self._fetch, args=(table, blobs, stop), name=f"fetch-{table.name}"
+        )
+        fetcher.start()
+        try:
+            while (item := blobs.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                count, blob = item
+                chunk = decoder.decode(blob)
+                if chunk.num_rows != count:
+                    raise SourceError(f"{table.name}: decoded {chunk.num_rows} rows, not {count}")
+                yield chunk
+        finally:
+            stop.set()
+            while fetcher.is_alive():
+                with contextlib.suppress(queue.Empty):
+                    blobs.get(timeout=0.05)
+            fetcher.join()
+
+    def _fetch(self, table: Table, blobs: queue.Queue, stop: threading.Event) -> None:
+        """Put (rows, CSV) chunks on ``blobs`` in key order, then None; or the error."""
+        try:
+            for chunk in self._chunks(table):
+                if stop.is_set():
+                    return
+                blobs.put(chunk)
+            blobs.put(None)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            blobs.put(SourceError(f"{table.name}: {_reason(error)}"))
+        except BaseException as error:
+            blobs.put(error)
+
+    def _chunks(self, table: Table) -> Iterator[tuple[int, bytes]]:
         connection = self._connection
         assert connection is not None, "use MySQLSource as a context manager"
-        decoder = _CsvDecoder(table)
         after, rows = None, self._batch_rows
-        try:
-            while True:
-                upto = connection.exec_driver_sql(
-                    _boundary_sql(table, after), {"after": after, "offset": rows - 1}
+        while True:
+            params = {"after": after, "rows": rows, "upto": None}
+            if not table.key_unique:
+                params["upto"] = connection.exec_driver_sql(
+                    _boundary_sql(table, first=after is None), params
                 ).scalar()
-                count, blob = connection.exec_driver_sql(
-                    _chunk_sql(table, after, upto), {"after": after, "upto": upto}
-                ).one()
-                if blob is not None and len(blob) >= self._packet and rows > 1:
-                    rows //= 2  # GROUP_CONCAT hit max_allowed_packet: ask for less
-                    continue
-                if count:
-                    chunk = decoder.decode(blob)
-                    if chunk.num_rows != count:
-                        raise SourceError(
-                            f"{table.name}: decoded {chunk.num_rows} rows, expected {count}"
-                        )
-                    yield chunk
-                if upto is None:
-                    return
-                after = upto
-        except sqlalchemy.exc.SQLAlchemyError as error:
-            raise SourceError(f"{table.name}: {_reason(error)}") from None
+            count, last, blob = connection.exec_driver_sql(
+                _chunk_sql(table, first=after is None, bounded=params["upto"] is not None),
+                params,
+            ).one()
+            if count == 0:
+                return
+            if len(blob) >= self._packet and rows > 1:
+                rows //= 2  # GROUP_CONCAT hit max_allowed_packet: ask for less
+                continue
+            yield count, blob
+            after = last
 
 
 def _reason(error: sqlalchemy.exc.SQLAlchemyError) -> str:

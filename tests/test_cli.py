@@ -1,0 +1,51 @@
+"""The `visites` command line: every subcommand documents itself; bad settings fail in one line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cli.main import build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("VISITES_")} | env
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def subcommands() -> list[str]:
+    actions = build_parser()._subparsers._group_actions  # argparse keeps them here
+    choices = next(a for a in actions if isinstance(a, argparse._SubParsersAction)).choices
+    return sorted(choices)
+
+
+def test_every_subcommand_has_help():
+    names = subcommands()
+    assert {"snapshot", "demo"} <= set(names)
+    top = run("--help")
+    assert top.returncode == 0
+    for name in names:
+        assert name in top.stdout
+        result = run(name, "--help")
+        assert result.returncode == 0, name
+        assert result.stdout.startswith("usage: visites " + name)
+
+
+def test_a_bad_setting_fails_in_one_line(tmp_path):
+    result = run("snapshot", VISITES_DATA_DIR=str(tmp_path), VISITES_KEEP_SNAPSHOTS="many")
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "visites: VISITES_KEEP_SNAPSHOTS='many' is not a whole number"
+    ]
