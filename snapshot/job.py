@@ -14,6 +14,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ from snapshot.layout import (
     write_atomically,
 )
 from snapshot.manifest import Manifest, Source, TableStats, encode_manifest
-from snapshot.normalise import normalise
+from snapshot.normalise import Normaliser, Quality
 from snapshot.tables import TABLES, Table
 
 LOCK = ".snapshot.lock"
@@ -84,14 +85,30 @@ def _write_raw(
     return rows
 
 
-def _prune(data_dir: Path, keep: int) -> list[str]:
-    current = current_id(data_dir)
-    old = [i for i in published_ids(data_dir) if i != current][
-        : max(0, len(published_ids(data_dir)) - keep)
-    ]
-    for snapshot_id in old:
+def _read_and_clean(
+    raw: Path, staging: Path, read: Reader, progress: Progress
+) -> tuple[dict[str, int], dict[str, int], Quality]:
+    """Source rows and clean rows per table, and the quality counts. Each table is
+    cleaned by a helper thread while the next one is read: reading mostly waits on
+    the server, so cleaning costs almost no extra time."""
+    source_rows: dict[str, int] = {}
+    with Normaliser(raw, staging) as normaliser, ThreadPoolExecutor(1) as cleaner:
+        cleaning = {}
+        for table in TABLES:
+            source_rows[table.name] = _write_raw(
+                table, read(table), table_path(raw, table.name), progress
+            )
+            cleaning[table.name] = cleaner.submit(normaliser.clean, table)
+        rows = {name: future.result() for name, future in cleaning.items()}
+        return source_rows, rows, normaliser.quality()
+
+
+def _prune(data_dir: Path, keep: int) -> None:
+    """Remove the oldest snapshots beyond ``keep``; never the current one."""
+    published, current = published_ids(data_dir), current_id(data_dir)
+    surplus = max(0, len(published) - keep)
+    for snapshot_id in [i for i in published if i != current][:surplus]:
         shutil.rmtree(snapshot_dir(data_dir, snapshot_id), ignore_errors=True)
-    return old
 
 
 def take_snapshot(
@@ -113,10 +130,7 @@ def take_snapshot(
         raw = staging / "raw"
         raw.mkdir(parents=True)
         try:
-            source_rows = {
-                t.name: _write_raw(t, read(t), table_path(raw, t.name), progress) for t in TABLES
-            }
-            rows, quality = normalise(raw, staging)
+            source_rows, rows, quality = _read_and_clean(raw, staging, read, progress)
             shutil.rmtree(raw)
             shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
             manifest = Manifest(

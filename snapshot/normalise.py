@@ -147,13 +147,12 @@ def _labels_missing_sql() -> str:
     )
 
 
-def _views(con: duckdb.DuckDBPyConnection, schema: str, folder: Path) -> None:
+def _view(con: duckdb.DuckDBPyConnection, schema: str, folder: Path, table: Table) -> None:
+    path = str(table_path(folder, table.name)).replace("'", "''")
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    for table in TABLES:
-        path = str(table_path(folder, table.name)).replace("'", "''")
-        con.execute(
-            f"CREATE OR REPLACE VIEW {schema}.{table.name} AS SELECT * FROM read_parquet('{path}')"
-        )
+    con.execute(
+        f"CREATE OR REPLACE VIEW {schema}.{table.name} AS SELECT * FROM read_parquet('{path}')"
+    )
 
 
 def _write_clean(con: duckdb.DuckDBPyConnection, table: Table, out: Path) -> int:
@@ -186,34 +185,44 @@ def _column_counts(con: duckdb.DuckDBPyConnection, table: Table) -> dict[tuple[s
     return {(rule, column): int(v) for (rule, column, _), v in zip(checks, values, strict=True)}
 
 
-def normalise(
-    raw_dir: Path, clean_dir: Path, memory_limit: str = "256MB"
-) -> tuple[dict[str, int], Quality]:
-    """Write ``clean_dir/<table>.parquet`` for the eight tables of ``raw_dir``.
+class Normaliser:
+    """Cleans the raw tables of ``raw_dir`` into ``clean_dir``, one table at a time (so
+    that a table can be cleaned while the next one is still being read), then counts
+    what needs all of them. Parents come first in TABLES, as KEEP_WHEN needs."""
 
-    Returns the rows written per table and the quality counts."""
-    con = duckdb.connect(
-        config={
-            "memory_limit": memory_limit,
-            "threads": 2,
-            "temp_directory": str(clean_dir / ".duckdb-tmp"),
-        }
-    )
-    try:
-        _views(con, "raw", raw_dir)
-        rows = {t.name: _write_clean(con, t, table_path(clean_dir, t.name)) for t in TABLES}
-        _views(con, "clean", clean_dir)
-        by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
-        for table in TABLES:
-            for (rule, column), count in _column_counts(con, table).items():
-                if count:
-                    by_column[rule][f"{table.name}.{column}"] = count
-        totals = {rule: sum(counts.values()) for rule, counts in by_column.items()}
+    def __init__(self, raw_dir: Path, clean_dir: Path, memory_limit: str = "256MB") -> None:
+        self._raw, self._clean = raw_dir, clean_dir
+        self._con = duckdb.connect(
+            config={
+                "memory_limit": memory_limit,
+                "threads": 2,
+                "temp_directory": str(clean_dir / ".duckdb-tmp"),
+            }
+        )
+        self._by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
+
+    def __enter__(self) -> Normaliser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._con.close()
+
+    def clean(self, table: Table) -> int:
+        """Write the clean table; returns its rows."""
+        _view(self._con, "raw", self._raw, table)
+        rows = _write_clean(self._con, table, table_path(self._clean, table.name))
+        _view(self._con, "clean", self._clean, table)
+        for (rule, column), count in _column_counts(self._con, table).items():
+            if count:
+                self._by_column[rule][f"{table.name}.{column}"] = count
+        return rows
+
+    def quality(self) -> Quality:
+        """Every count, once all tables are clean."""
+        totals = {rule: sum(counts.values()) for rule, counts in self._by_column.items()}
         for rule, sql in {"labels_missing": _labels_missing_sql(), **RELATION_RULES}.items():
-            totals[rule] = int(con.execute(sql).fetchone()[0])
-    finally:
-        con.close()
-    return rows, Quality(
-        totals={rule: totals[rule] for rule in RULES},
-        by_column={r: c for r, c in by_column.items() if c},
-    )
+            totals[rule] = int(self._con.execute(sql).fetchone()[0])
+        return Quality(
+            totals={rule: totals[rule] for rule in RULES},
+            by_column={r: c for r, c in self._by_column.items() if c},
+        )
