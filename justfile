@@ -12,4 +12,12 @@ test *ARGS:
 
 # Snapshot extraction from a 1M-visit messy MariaDB database (docs/benchmarks.md)
 bench-snapshot *ARGS:
-    python bench/bench_snapshot.py {{ARGS}}
+    python -m bench.bench_snapshot {{ARGS}}
+
+# The API under wrk on ~1M demo contacts, cached and uncached (docs/benchmarks-api.md)
+bench-api *ARGS:
+    python bench/bench_api.py {{ARGS}}
+
+# Every endpoint, uncached, on demo data at 1M and 10M contact rows (docs/benchmarks.md)
+bench-engine *ARGS:
+    python bench/bench_engine.py {{ARGS}}

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from cli import demo, serve, snapshot, token
+from cli import demo, serve, snapshot, sql, token
 from config import ConfigError, load_settings
 
 # Each module has ``register(subparsers)``; the parser it adds sets ``run(args, settings)``.
-COMMANDS: tuple[ModuleType, ...] = (snapshot, demo, serve, token)
+COMMANDS: tuple[ModuleType, ...] = (serve, snapshot, demo, sql, token)
 
 
 def build_parser() -> argparse.ArgumentParser:

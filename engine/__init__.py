@@ -1,0 +1,17 @@
+"""The analytics engine: embedded DuckDB over the current snapshot (SPEC §2)."""
+
+from engine.database import SnapshotRefused
+from engine.engine import ENDPOINTS, Engine, EngineClosed, NoSnapshot, SnapshotView
+from engine.filters import EvaluationFilter, InvestFilter, VisiteFilter
+
+__all__ = [
+    "ENDPOINTS",
+    "Engine",
+    "EngineClosed",
+    "EvaluationFilter",
+    "InvestFilter",
+    "NoSnapshot",
+    "SnapshotRefused",
+    "SnapshotView",
+    "VisiteFilter",
+]

@@ -1,0 +1,108 @@
+"""The Litestar application: every piece is made here and injected, nothing is global."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig
+from prometheus_client import CollectorRegistry
+
+from api.access import access_log
+from api.auth import authenticator, require_admin
+from api.cache import AnswerCache
+from api.dashboard import Answer, Dashboard, dashboard_route
+from api.errors import FieldError, field_error_response
+from api.operations import ROUTES, Operations, ServiceCollector
+from api.page import page_routes
+from api.snapshots import Refresher, swap_if_new
+from api.tokens import TokenRing
+from config import Settings
+from engine import ENDPOINTS, Engine
+
+MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
+
+DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
+
+The six dashboard endpoints take a JSON filter (every field optional) and need
+`Authorization: Bearer <token>` (`visites token create`). Answers are cached per
+snapshot and carry an `ETag`; send it back in `If-None-Match` to get a 304."""
+
+
+def _value(value: object) -> Provide:
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
+    """The service over ``engine``; the caller owns the engine and closes it."""
+    tokens = TokenRing(settings.tokens_path)
+    cache: AnswerCache[Answer] = AnswerCache(settings.cache_size)
+
+    async def swap() -> None:
+        await swap_if_new(engine, cache.retain)
+
+    refresher = Refresher(settings, on_published=swap)
+    operations = Operations(engine, cache, refresher, settings.refresh_interval)
+    registry = CollectorRegistry()
+    registry.register(ServiceCollector(operations))
+
+    async def poll() -> None:
+        # A new CURRENT, a new or revoked token: both seen within poll_interval.
+        while True:
+            await asyncio.sleep(settings.poll_interval)
+            tokens.reload_if_changed()
+            await swap()
+
+    @asynccontextmanager
+    async def background(_: Litestar) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(poll())]
+        if settings.refresh_interval:
+            tasks.append(asyncio.create_task(refresher.every(settings.refresh_interval)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await refresher.stop()
+
+    dashboard = Dashboard(engine, cache)
+    dependencies: dict[str, Any] = {
+        "operations": _value(operations),
+        "registry": _value(registry),
+        "token": Provide(authenticator(tokens), sync_to_thread=False),
+        "admin": Provide(require_admin, sync_to_thread=False),
+    }
+    prometheus = PrometheusConfig(
+        app_name="visites", prefix="visites", group_path=True, exclude_unhandled_paths=True
+    )
+    return Litestar(
+        route_handlers=[
+            *(dashboard_route(e, dashboard) for e in ENDPOINTS),
+            *ROUTES,
+            *page_routes(dashboard),
+        ],
+        dependencies=dependencies,
+        exception_handlers={FieldError: field_error_response},
+        middleware=[access_log, prometheus.middleware],
+        request_max_body_size=MAX_BODY,
+        lifespan=[background],
+        openapi_config=OpenAPIConfig(
+            title="visites",
+            version="1",
+            description=DESCRIPTION,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        debug=debug,
+    )

@@ -1,0 +1,60 @@
+"""Who is asking (SPEC §7): a bearer token, its scope, and what that scope may see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio.to_thread
+import msgspec
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from api.errors import OutsideTeam
+from api.tokens import Token, TokenRing
+from engine import SnapshotView
+from engine.filters import Filtre
+
+# The filter fields that name users, hence teams; every filter type has id_responsable.
+_USER_FIELDS = ("id_responsable", "id_utilisateur")
+
+
+def authenticator(tokens: TokenRing) -> Callable[[Request], Token]:
+    """The ``token`` dependency: the request's token, or 401 (never logged)."""
+
+    def authenticate(request: Request) -> Token:
+        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+        token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            raise NotAuthorizedException(
+                "a valid token is required: Authorization: Bearer <token>",
+                headers={"WWW-Authenticate": 'Bearer realm="visites"'},
+            )
+        return token
+
+    return authenticate
+
+
+def require_admin(token: NamedDependency[Token]) -> Token:
+    if not token.admin:
+        raise PermissionDeniedException("this needs an admin token")
+    return token
+
+
+async def within_scope(view: SnapshotView, token: Token, filtre: Filtre) -> Filtre:
+    """The filter a scoped token may run: ids inside its team, or its whole team.
+
+    Asking for a user outside the team is a 403, never an empty answer, so a token
+    cannot even learn which ids exist elsewhere by probing.
+    """
+    scope = token.responsable
+    if scope is None:
+        return filtre
+    for field in _USER_FIELDS:
+        asked = getattr(filtre, field, None)
+        # in_team reads the snapshot (DuckDB): keep it off the event loop.
+        if asked is not None and not await anyio.to_thread.run_sync(view.in_team, scope, asked):
+            raise OutsideTeam(f"{asked} is outside this token's team", field)
+    if filtre.id_responsable is None:
+        return msgspec.structs.replace(filtre, id_responsable=scope)
+    return filtre

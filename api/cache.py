@@ -1,0 +1,71 @@
+"""The answer cache (SPEC §8): bounded LRU, one computation per key however many ask.
+
+Litestar's stores do not fit: ``MemoryStore`` has no size bound (only expiry), and its
+response cache keys on method, path and query string through a synchronous key builder
+that cannot read a POST body (let alone the decoded filter, where ``"2023"`` and
+``2023`` are one), nor merges concurrent misses. This is small instead, and lives on
+the event loop: every method runs on the loop thread, so it needs no lock; only the
+computation goes to a worker thread.
+
+A key starts with the snapshot id, so an answer can never be served for another
+snapshot; ``retain`` also frees the old snapshot's answers once it is replaced (one
+still being computed then is stored, never asked for again, and evicted in turn).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, NamedTuple, TypeVar
+
+import anyio.to_thread
+
+V = TypeVar("V")
+
+
+class AnswerKey(NamedTuple):
+    snapshot_id: str
+    endpoint: str
+    filtre: Hashable  # a frozen engine filter: canonical (field order, "2023" vs 2023)
+    scope: int | None  # the token's manager, None for an unscoped token
+
+
+class AnswerCache(Generic[V]):
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[AnswerKey, V] = OrderedDict()
+        self._pending: dict[AnswerKey, asyncio.Future[V]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    async def get(self, key: AnswerKey, compute: Callable[[], V]) -> tuple[V, bool]:
+        """The value for ``key`` and whether it was cached; ``compute`` runs in a thread."""
+        if (value := self._entries.get(key)) is not None:
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return value, True
+        self.misses += 1
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(anyio.to_thread.run_sync(compute))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda done: self._settle(key, done))
+        # shield: a client that hangs up must not cancel the answer others wait for
+        return await asyncio.shield(pending), False
+
+    def _settle(self, key: AnswerKey, done: asyncio.Future[V]) -> None:
+        del self._pending[key]
+        if done.cancelled() or done.exception() is not None or self.capacity == 0:
+            return
+        self._entries[key] = done.result()
+        while len(self._entries) > self.capacity:
+            self._entries.popitem(last=False)
+
+    def retain(self, snapshot_id: str) -> None:
+        """Drop every answer of another snapshot (they can no longer be asked for)."""
+        for key in [k for k in self._entries if k.snapshot_id != snapshot_id]:
+            del self._entries[key]

@@ -1,0 +1,145 @@
+"""The six dashboard endpoints (SPEC §6): one generic path, registered six times.
+
+decode the body → authorise (scope) → ETag / 304 → cache or engine → JSON bytes.
+Answers are cached encoded, so a hit costs a dictionary look-up and no encoding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
+
+import msgspec
+from litestar import MediaType, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+
+from api.auth import within_scope
+from api.cache import AnswerCache, AnswerKey
+from api.errors import documented
+from api.payload import body_schema, decode_filter
+from api.tokens import Token
+from engine import ENDPOINTS, Engine, SnapshotView
+from engine.filters import Filtre
+from engine.results import (
+    DataResult,
+    EvaluationResult,
+    InvestResult,
+    PartenaireResult,
+    PerformanceResult,
+    UsersResult,
+)
+
+# For the OpenAPI schema only: what each endpoint answers.
+RESULTS: dict[str, type[msgspec.Struct]] = {
+    "data": DataResult,
+    "performance": PerformanceResult,
+    "partenaire": PartenaireResult,
+    "users": UsersResult,
+    "evaluation": EvaluationResult,
+    "invest": InvestResult,
+}
+SUMMARIES = {
+    "data": "Contacts overview: 18 counters, by region and city, by gamme and speciality",
+    "performance": "Visit performance: by account type, status, potential, region, rep, day",
+    "partenaire": "Partners reached: by potential, establishment, region, gamme",
+    "users": "The sales force: active users by month, gamme, region, status, role",
+    "evaluation": "Rep evaluations: by score, month, creator role, user, category",
+    "invest": "Investment budgets by visits, gamme, status, potential, region, type",
+}
+
+
+class Answer(NamedTuple):
+    body: bytes  # the encoded JSON answer
+    engine_ms: float  # what computing it cost, for Server-Timing
+
+
+def compute(view: SnapshotView, endpoint: str, filtre: Filtre) -> Answer:
+    """Blocking (DuckDB): runs in a worker thread."""
+    started = time.perf_counter()
+    body = msgspec.json.encode(view.answer(endpoint, filtre))
+    return Answer(body, (time.perf_counter() - started) * 1000)
+
+
+def etag_of(key: AnswerKey) -> str:
+    """Derived from the key, not the body, so a 304 costs no computation at all."""
+    canonical = msgspec.json.encode([key.snapshot_id, key.endpoint, key.scope, key.filtre])
+    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates or "*" in candidates
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What answering a dashboard request needs, shared by the six routes."""
+
+    engine: Engine
+    cache: AnswerCache[Answer]
+
+    async def respond(
+        self, request: Request, token: Token, endpoint: str, filtre: Filtre
+    ) -> Response[bytes]:
+        with self.engine.lease() as view:
+            filtre = await within_scope(view, token, filtre)
+            key = AnswerKey(view.id, endpoint, filtre, token.responsable)
+            etag = etag_of(key)
+            headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+            if matches(request.headers.get("if-none-match"), etag):
+                return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
+            answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filtre))
+        timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
+        headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
+        return Response(answer.body, media_type=MediaType.JSON, headers=headers)
+
+
+def _documented(filter_type: type[Filtre]) -> type[Operation]:
+    """An OpenAPI operation that shows the body the handler decodes itself."""
+    body = RequestBody(
+        content={MediaType.JSON: OpenAPIMediaType(schema=body_schema(filter_type))},
+        description="Every field is optional; null means absent; {} or no body means all.",
+    )
+
+    @dataclass
+    class FilterOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = body
+
+    return FilterOperation
+
+
+def dashboard_route(endpoint: str, dashboard: Dashboard) -> HTTPRouteHandler:
+    """``POST /<endpoint>``; the body is read here, not by Litestar, for SPEC §5's rules.
+
+    ``dashboard`` is bound here rather than injected by Litestar: with two dependencies
+    Litestar resolves them in a task group, a cost every cached answer would pay."""
+    filter_type: Any = ENDPOINTS[endpoint]
+
+    async def answer(request: Request, token: NamedDependency[Token]) -> Response[bytes]:
+        filtre = decode_filter(await request.body(), filter_type)
+        return await dashboard.respond(request, token, endpoint, filtre)
+
+    return post(
+        f"/{endpoint}",
+        name=endpoint,
+        operation_id=endpoint,
+        status_code=200,  # an answer, not a creation: not Litestar's 201 for POST
+        summary=SUMMARIES[endpoint],
+        description=filter_type.__doc__,
+        tags=["dashboard"],
+        security=[{"bearer": []}],
+        operation_class=_documented(filter_type),
+        responses={
+            200: ResponseSpec(RESULTS[endpoint], description="The answer"),
+            **documented(400, 401, 403, 413),
+        },
+    )(answer)

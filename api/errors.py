@@ -1,0 +1,59 @@
+"""Error bodies: always ``{"status_code", "detail"}``, plus ``field`` when one is at fault."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import MediaType, Request, Response
+from litestar.openapi.datastructures import ResponseSpec
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    status_code: int
+    detail: str
+    field: str | None = None  # the request field at fault, if any
+
+
+class FieldError(ValueError):
+    """A request refused because of what it asked; ``field`` names the culprit if any."""
+
+    status_code = 400
+
+    def __init__(self, detail: str, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class BadFilter(FieldError):
+    """A body the endpoint cannot take (SPEC §5)."""
+
+
+class OutsideTeam(FieldError):
+    """A scoped token asked for a user outside its team (SPEC §7)."""
+
+    status_code = 403
+
+
+def field_error_response(_: Request, error: FieldError) -> Response[ErrorBody]:
+    named = not error.field or error.detail.startswith(error.field)
+    detail = error.detail if named else f"{error.field}: {error.detail}"
+    return Response(
+        ErrorBody(error.status_code, detail, error.field),
+        status_code=error.status_code,
+        media_type=MediaType.JSON,
+    )
+
+
+MEANINGS = {
+    400: "A field the endpoint refuses, named in `field`",
+    401: "Missing or unknown bearer token",
+    403: "Not for this token: a user outside its team, or an admin-only action",
+    409: "A snapshot refresh is already running",
+    413: "A body over 64 KiB",
+    503: "No snapshot answers",
+}
+
+
+def documented(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI ``responses`` for these error statuses."""
+    return {s: ResponseSpec(ErrorBody, description=MEANINGS[s]) for s in statuses}

@@ -1,0 +1,174 @@
+"""Operations (SPEC §10): liveness, readiness, snapshot status and refresh, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import anyio.to_thread
+import msgspec
+from litestar import get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT, HTTP_503_SERVICE_UNAVAILABLE
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
+
+from api.cache import AnswerCache
+from api.errors import documented
+from api.snapshots import Refresher, RefreshOutcome
+from api.tokens import Token
+from engine import Engine
+from snapshot.manifest import Manifest, Source
+
+
+class Health(msgspec.Struct, frozen=True):
+    status: str
+
+
+class SnapshotStatus(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    created_at: str
+    age_seconds: float
+    source: Source
+    rows: dict[str, int]  # per table
+    bytes: int  # Parquet, all tables
+    quality: int  # values and rows repaired, defaulted or dropped (see manifest.json)
+    duration_seconds: float
+    refresh_running: bool
+    refresh_interval_seconds: float | None
+    last_refresh: RefreshOutcome | None
+
+
+def age_seconds(manifest: Manifest) -> float:
+    created = datetime.fromisoformat(manifest.created_at)
+    return round((datetime.now(UTC) - created).total_seconds(), 1)
+
+
+@dataclass(frozen=True)
+class Operations:
+    engine: Engine
+    cache: AnswerCache
+    refresher: Refresher
+    refresh_interval: float | None
+
+    def status(self) -> SnapshotStatus:
+        with self.engine.lease() as view:
+            manifest = view.manifest
+        return SnapshotStatus(
+            id=manifest.id,
+            created_at=manifest.created_at,
+            age_seconds=age_seconds(manifest),
+            source=manifest.source,
+            rows={name: table.rows for name, table in manifest.tables.items()},
+            bytes=sum(table.bytes for table in manifest.tables.values()),
+            quality=sum(manifest.quality.values()),
+            duration_seconds=manifest.duration_seconds,
+            refresh_running=self.refresher.running,
+            refresh_interval_seconds=self.refresh_interval,
+            last_refresh=self.refresher.last,
+        )
+
+    def ready(self) -> bool:
+        """Blocking: the current snapshot answers a real (cheap) query."""
+        try:
+            with self.engine.lease() as view:
+                view.choices()
+        except Exception:
+            return False
+        return True
+
+
+class ServiceCollector(Collector):
+    """Cache and snapshot figures, read when Prometheus scrapes (nothing on the hot path)."""
+
+    def __init__(self, operations: Operations) -> None:
+        self._operations = operations
+
+    def collect(self) -> Iterator[Metric]:
+        cache = self._operations.cache
+        yield CounterMetricFamily("visites_cache_hits", "Answers served from the cache", cache.hits)
+        yield CounterMetricFamily("visites_cache_misses", "Answers computed", cache.misses)
+        yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
+        with self._operations.engine.lease() as view:
+            manifest = view.manifest
+        yield GaugeMetricFamily(
+            "visites_snapshot_age_seconds", "Age of the served snapshot", age_seconds(manifest)
+        )
+        rows = GaugeMetricFamily(
+            "visites_snapshot_rows", "Rows per table of the served snapshot", labels=["table"]
+        )
+        for name, table in manifest.tables.items():
+            rows.add_metric([name], table.rows)
+        yield rows
+        info = GaugeMetricFamily("visites_snapshot_info", "The served snapshot", labels=["id"])
+        info.add_metric([manifest.id], 1)
+        yield info
+
+
+@get("/health", tags=["operations"], summary="Liveness: the process answers")
+async def health() -> Health:
+    return Health("ok")
+
+
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="Readiness: a snapshot is loaded and the engine answers (else 503)",
+    responses=documented(503),
+)
+async def ready(operations: NamedDependency[Operations]) -> Health:
+    if not await anyio.to_thread.run_sync(operations.ready):
+        raise HTTPException("no snapshot answers", status_code=HTTP_503_SERVICE_UNAVAILABLE)
+    return Health("ready")
+
+
+@get(
+    "/snapshot",
+    tags=["operations"],
+    summary="The served snapshot: manifest summary, age, last refresh",
+    security=[{"bearer": []}],
+    responses=documented(401),
+)
+async def snapshot_status(
+    token: NamedDependency[Token], operations: NamedDependency[Operations]
+) -> SnapshotStatus:
+    """Any valid token (asking for ``token`` is what makes Litestar check it)."""
+    return operations.status()
+
+
+@post(
+    "/snapshot/refresh",
+    tags=["operations"],
+    summary="Start a snapshot refresh in the background (admin token)",
+    status_code=HTTP_202_ACCEPTED,
+    security=[{"bearer": []}],
+    responses=documented(401, 403, 409),
+)
+async def refresh_snapshot(
+    admin: NamedDependency[Token], operations: NamedDependency[Operations]
+) -> SnapshotStatus:
+    if not operations.refresher.start():
+        raise HTTPException("a snapshot refresh is already running", status_code=HTTP_409_CONFLICT)
+    return operations.status()
+
+
+# Litestar adds the charset to text types itself.
+PROMETHEUS_TEXT = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics (text format)",
+    media_type=PROMETHEUS_TEXT,
+)
+async def metrics(registry: NamedDependency[CollectorRegistry]) -> bytes:
+    """Litestar's request metrics (global registry) followed by this app's own."""
+    return generate_latest(REGISTRY) + generate_latest(registry)
+
+
+ROUTES = [health, ready, snapshot_status, refresh_snapshot, metrics]

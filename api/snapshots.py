@@ -1,0 +1,128 @@
+"""Snapshots while serving (SPEC §9): notice a new CURRENT, run the refresh job.
+
+The watcher asks the engine every ``poll_interval`` seconds to swap to a newer
+CURRENT; requests in flight keep the snapshot they leased. The refresh job always
+runs as a subprocess (``visites snapshot``), so whatever it does — crash, run out of
+memory, get killed — the server only records the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+import anyio.to_thread
+import msgspec
+
+from config import Settings
+from engine import Engine
+
+log = logging.getLogger("visites.snapshots")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
+    started_at: str
+    status: Literal["running", "succeeded", "failed"]
+    finished_at: str | None = None
+    exit_code: int | None = None
+    message: str | None = None  # the job's last line: its summary or its reason
+
+
+def job_environment(settings: Settings) -> dict[str, str]:
+    """The job reads its settings from the environment: pass the server's own."""
+    values = {
+        "VISITES_DATA_DIR": str(settings.data_dir),
+        "VISITES_MYSQL_URL": settings.mysql_url,
+        "VISITES_KEEP_SNAPSHOTS": str(settings.keep_snapshots),
+        "VISITES_BATCH_ROWS": str(settings.batch_rows),
+    }
+    return {**os.environ, **{k: v for k, v in values.items() if v is not None}}
+
+
+class Refresher:
+    """Runs ``visites snapshot`` in the background, one run at a time."""
+
+    def __init__(self, settings: Settings, on_published: Callable[[], Awaitable[None]]) -> None:
+        self._settings = settings
+        self._on_published = on_published
+        self._task: asyncio.Task[None] | None = None
+        self.last: RefreshOutcome | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> bool:
+        """Start a run unless one is going; False if one is."""
+        if self.running:
+            return False
+        self.last = RefreshOutcome(started_at=now(), status="running")
+        self._task = asyncio.create_task(self._run(self.last.started_at))
+        return True
+
+    async def _run(self, started_at: str) -> None:
+        try:
+            exit_code, lines = await self._job()
+        except OSError as error:  # no process at all (fork failed, no memory...)
+            exit_code, lines = None, [f"cannot start the snapshot job: {error}"]
+        ok = exit_code == 0
+        self.last = RefreshOutcome(
+            started_at=started_at,
+            status="succeeded" if ok else "failed",
+            finished_at=now(),
+            exit_code=exit_code,
+            message=lines[-1] if lines else None,
+        )
+        log.log(logging.INFO if ok else logging.ERROR, "refresh %s: %s", self.last.status, lines)
+        if ok:  # swap at once rather than at the next poll
+            await self._on_published()
+
+    async def _job(self) -> tuple[int | None, list[str]]:
+        """Run ``visites snapshot``; its exit code and output lines."""
+        process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "cli.main", "snapshot"],
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=job_environment(self._settings),
+        )
+        try:
+            output, _ = await process.communicate()
+        except asyncio.CancelledError:  # the server stops: a killed job publishes nothing
+            process.kill()
+            await process.wait()
+            raise
+        return process.returncode, output.decode(errors="replace").strip().splitlines()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def every(self, interval: float) -> None:
+        """VISITES_REFRESH_INTERVAL: a run every ``interval`` seconds (skipped if busy)."""
+        while True:
+            await asyncio.sleep(interval)
+            self.start()
+
+
+async def swap_if_new(engine: Engine, on_swap: Callable[[str], None]) -> None:
+    """Swap to a newer CURRENT if there is one; then tell ``on_swap`` its id."""
+    try:
+        swapped = await anyio.to_thread.run_sync(engine.refresh)
+    except Exception:  # keep serving the current snapshot, whatever happened
+        log.exception("snapshot refresh failed")
+        return
+    if swapped:
+        with engine.lease() as view:
+            log.info("now serving snapshot %s", view.id)
+            on_swap(view.id)

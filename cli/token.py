@@ -1,0 +1,80 @@
+"""``visites token``: create, list and revoke the API's bearer tokens (SPEC §7)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from api.tokens import TokenError, create_token, read_tokens, revoke_token
+from config import Settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "token",
+        help="create, list or revoke the API's bearer tokens",
+        description="Tokens are stored hashed in VISITES_TOKENS_FILE "
+        "(default $VISITES_DATA_DIR/tokens.json); a secret is shown once, at creation.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create",
+        help="make a token and print only its secret",
+        description="Make a token and print only its secret on stdout: "
+        "TOKEN=$(visites token create --name ci)",
+    )
+    create.add_argument("--name", required=True, help="a unique name, e.g. who uses it")
+    create.add_argument(
+        "--responsable",
+        type=int,
+        metavar="ID",
+        help="scope: the token sees only this manager's team",
+    )
+    create.add_argument("--admin", action="store_true", help="may trigger snapshot refreshes")
+    create.set_defaults(run=run_create)
+    listing = actions.add_parser(
+        "list", help="names, scopes and dates (never secrets)", description="List the tokens."
+    )
+    listing.set_defaults(run=run_list)
+    revoke = actions.add_parser(
+        "revoke", help="delete a token by name", description="Delete a token by name."
+    )
+    revoke.add_argument("name", help="the token's name")
+    revoke.set_defaults(run=run_revoke)
+
+
+def _failed(reason: object) -> int:
+    print(f"visites token: failed: {reason}", file=sys.stderr)
+    return 1
+
+
+def run_create(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        secret = create_token(
+            settings.tokens_path, args.name, responsable=args.responsable, admin=args.admin
+        )
+    except (TokenError, OSError) as error:
+        return _failed(error)
+    print(secret)
+    return 0
+
+
+def run_list(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        tokens = read_tokens(settings.tokens_path)
+    except OSError as error:
+        return _failed(error)
+    for token in tokens:
+        scope = "all" if token.responsable is None else f"team of {token.responsable}"
+        role = "admin" if token.admin else "reader"
+        print(f"{token.name}\t{scope}\t{role}\tcreated {token.created_at}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        revoke_token(settings.tokens_path, args.name)
+    except (TokenError, OSError) as error:
+        return _failed(error)
+    print(f"token {args.name!r} revoked", file=sys.stderr)
+    return 0

@@ -1,0 +1,125 @@
+"""The one filter compiler: a filter struct in, a WHERE clause and its parameters out.
+
+A ``Subject`` says, for the rows one kind of query reads, which SQL predicate tests
+each filter field. Predicates are fixed text that refers to the field's value as a
+DuckDB named parameter (``$annee``): no value is ever formatted into SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import msgspec
+
+# A predicate, given the name of the parameter that holds the field's value.
+Test = Callable[[str], str]
+
+
+def egal(column: str) -> Test:
+    return lambda p: f"{column} = ${p}"
+
+
+def parmi(column: str, table: str, key: str, by: str) -> Test:
+    """``column`` is one of ``table.key`` where ``table.by`` is the value. A semi-join:
+    DuckDB pushes the keys' range into the scan, which skips row groups."""
+    # Only our own identifiers (SUBJECTS below) are formatted; the value is bound.
+    return lambda p: f"{column} IN (SELECT {key} FROM {table} WHERE {by} = ${p})"  # noqa: S608
+
+
+def periode(column: str) -> dict[str, Test]:
+    """annee, mois, start_date, end_date on a DATE column (calendar days, SPEC §3)."""
+    return {
+        # A range rather than year(column) = $annee, so that zone maps can prune.
+        "annee": lambda p: (
+            f"{column} >= make_date(${p}, 1, 1) AND {column} < make_date(${p} + 1, 1, 1)"
+        ),
+        "mois": lambda p: f"month({column}) = ${p}",
+        "start_date": lambda p: f"{column} >= ${p}",
+        "end_date": lambda p: f"{column} <= ${p}",
+    }
+
+
+def code(column: str) -> Test:
+    """A coded column holds the code's id (queries/build/1_code.sql); a code the
+    snapshot does not know has no id, and so matches nothing."""
+    return parmi(column, "code", "id", "code")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """How one kind of row is filtered."""
+
+    tests: Mapping[str, Test]
+    # Fields that keep some rows of a visit rather than whole visits, in the order of
+    # the bits of the contact masks (see queries/build/3_contact.sql).
+    contact_level: tuple[str, ...] = ()
+
+
+SUBJECTS: dict[str, Subject] = {
+    # Visit rows (the contact table), for the four visit endpoints.
+    "contacts": Subject(
+        {
+            "id_responsable": parmi("rang", "equipe", "rang", "id_responsable"),
+            "id_utilisateur": parmi("rang", "utilisateur", "rang", "id_utilisateur"),
+            "gamme": code("code_gamme_partenaire"),
+            "region": code("code_region_partenaire"),
+            **periode("date_visite"),
+        },
+        contact_level=("gamme", "region"),
+    ),
+    # The reps /performance ranks, zero visits included: only the user and the team
+    # filters restrict who they are.
+    "delegues": Subject(
+        {
+            "id_responsable": parmi("rang", "equipe", "rang", "id_responsable"),
+            "id_utilisateur": egal("id_utilisateur"),
+        }
+    ),
+    "evaluations": Subject(
+        {
+            "id_utilisateur": egal("id_utilisateur_evalue"),
+            "id_responsable": parmi(
+                "id_utilisateur_evalue", "equipe", "id_utilisateur", "id_responsable"
+            ),
+            "code_categorie": code("code_categorie"),
+            **periode("date_integration"),
+        }
+    ),
+    "business_cases": Subject(
+        {
+            "id_responsable": parmi("id_responsable", "equipe", "id_utilisateur", "id_responsable"),
+            "id_partenaire": egal("id_partenaire"),
+            "id_business_case": egal("id_business_case"),
+            "code_type_investissement": code("code_type_investissement"),
+            "region": code("code_region_partenaire"),
+            **periode("date_realisation"),
+        }
+    ),
+}
+
+
+class Where(msgspec.Struct, frozen=True):
+    sql: str
+    params: dict[str, object]
+
+
+def compile_filter(filtre: msgspec.Struct, subject: Subject) -> Where:
+    """The conjunction of the subject's tests for the fields ``filtre`` sets.
+
+    A subject with contact-level fields also binds ``forme``: the bit of the contact
+    masks for the filter's shape, i.e. which of those fields the filter sets."""
+    clauses, params = [], {}
+    for name, test in subject.tests.items():
+        value = getattr(filtre, name)
+        if value is not None:
+            clauses.append(f"({test(name)})")
+            params[name] = value
+    if subject.contact_level:
+        shape = sum(
+            1 << i
+            for i, name in enumerate(subject.contact_level)
+            if getattr(filtre, name) is not None
+        )
+        params["forme"] = 1 << shape
+    return Where(" AND ".join(clauses) or "TRUE", params)

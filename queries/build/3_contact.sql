@@ -1,0 +1,140 @@
+-- Distinct visits without count(DISTINCT): a visit met through several partners has
+-- several rows, and a count of visits by key k must count each (visit, k) once. So
+-- each row carries, per key, a mask whose bit i says "no earlier row of this visit
+-- has the same k and, under filter shape i, the same filtered codes":
+--   bit 1: no contact filter, bit 2: gamme, bit 4: region, bit 8: gamme and region.
+-- Every other filter keeps or drops whole visits, so among the rows a filter keeps,
+-- count_if(premier_k & $forme <> 0) is exactly the visits per k, with
+-- $forme the filter's bit. Rows of single-row visits, and each visit's first row,
+-- are first under every shape: mask 15.
+CREATE TEMP MACRO premier(meme_cle, meme_gamme, meme_region) AS
+    (NOT bool_or(meme_cle))::UTINYINT
+    + 2 * (NOT bool_or(meme_cle AND meme_gamme))::UTINYINT
+    + 4 * (NOT bool_or(meme_cle AND meme_region))::UTINYINT
+    + 8 * (NOT bool_or(meme_cle AND meme_gamme AND meme_region))::UTINYINT;
+
+CREATE TEMP TABLE masque AS
+WITH ligne AS (
+    SELECT
+        pv.id_visite,
+        pv.file_row_number AS n,
+        pv.id_partenaire,
+        pv.code_type_partenaire,
+        pv.code_gamme_partenaire,
+        pv.code_region_partenaire,
+        p.code_statut_partenaire,
+        p.code_potentiel
+    FROM tab_partenaire_visite AS pv
+    LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+    WHERE pv.id_visite IN (
+        SELECT id_visite FROM tab_partenaire_visite GROUP BY id_visite HAVING count(*) > 1
+    )
+),
+-- Each row against every earlier row of its visit.
+paire AS (
+    SELECT
+        a.n,
+        a.code_gamme_partenaire IS NOT DISTINCT FROM b.code_gamme_partenaire AS gamme,
+        a.code_region_partenaire IS NOT DISTINCT FROM b.code_region_partenaire AS region,
+        a.id_partenaire = b.id_partenaire AS partenaire,
+        a.code_type_partenaire IS NOT DISTINCT FROM b.code_type_partenaire AS type_partenaire,
+        a.code_statut_partenaire IS NOT DISTINCT FROM b.code_statut_partenaire AS statut,
+        a.code_potentiel IS NOT DISTINCT FROM b.code_potentiel AS potentiel
+    FROM ligne AS a
+    JOIN ligne AS b ON b.id_visite = a.id_visite AND b.n < a.n
+)
+SELECT
+    n,
+    premier(TRUE, gamme, region) AS visite,
+    premier(partenaire, gamme, region) AS partenaire,
+    premier(type_partenaire, gamme, region) AS type_partenaire,
+    premier(statut, gamme, region) AS statut,
+    premier(potentiel, gamme, region) AS potentiel,
+    premier(region, gamme, region) AS region
+FROM paire
+GROUP BY n;
+
+-- A partner as met: each distinct (partner, visit-time region, city, gamme and
+-- speciality) of tab_partenaire_visite, numbered, with the partner's current potential
+-- and establishment. /partenaire counts distinct partners over the profiles that the
+-- filtered rows reach, so it needs the distinct values of one integer column only.
+CREATE TABLE profil AS
+SELECT
+    CAST(row_number() OVER (ORDER BY id_partenaire) AS INTEGER) AS id_profil,
+    *
+FROM (
+    SELECT DISTINCT
+        pv.id_partenaire,
+        code_id(pv.code_region_partenaire) AS code_region_partenaire,
+        code_id(pv.code_ville_partenaire) AS code_ville_partenaire,
+        code_id(pv.code_gamme_partenaire) AS code_gamme_partenaire,
+        code_id(pv.code_specialite_partenaire) AS code_specialite_partenaire,
+        code_id(p.code_potentiel) AS code_potentiel,
+        code_id(p.code_type_etablissement) AS code_type_etablissement
+    FROM tab_partenaire_visite AS pv
+    LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+);
+
+-- The few combinations of the five codes the 18 counters of /data read, numbered:
+-- /data groups its rows by this one small number instead of five columns.
+CREATE TABLE compteur AS
+SELECT
+    CAST(row_number() OVER (ORDER BY code_type_visite) AS USMALLINT) AS id_compteur,
+    *
+FROM (
+    SELECT DISTINCT
+        code_id(v.code_type_visite) AS code_type_visite,
+        code_id(pv.code_type_partenaire) AS code_type_partenaire,
+        code_id(p.code_type_etablissement) AS code_type_etablissement,
+        code_id(v.type_visite) AS type_visite,
+        code_id(v.flag_accompagnee) AS flag_accompagnee
+    FROM tab_visite AS v
+    LEFT JOIN tab_partenaire_visite AS pv USING (id_visite)
+    LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+);
+
+-- Visit rows (SPEC §4): tab_visite LEFT JOIN tab_partenaire_visite, with the
+-- partner's current potential, status and establishment. Stored by user rank and
+-- date, so that user, team and date filters skip whole row groups.
+CREATE TABLE contact AS
+SELECT
+    u.rang,
+    CAST(v.date_visite AS DATE) AS date_visite,
+    v.id_utilisateur,
+    v.id_responsable,
+    pv.id_partenaire,
+    k.id_compteur,
+    code_id(pv.code_region_partenaire) AS code_region_partenaire,
+    code_id(pv.code_ville_partenaire) AS code_ville_partenaire,
+    code_id(pv.code_type_partenaire) AS code_type_partenaire,
+    code_id(pv.code_gamme_partenaire) AS code_gamme_partenaire,
+    code_id(pv.code_specialite_partenaire) AS code_specialite_partenaire,
+    code_id(p.code_potentiel) AS code_potentiel,
+    code_id(p.code_statut_partenaire) AS code_statut_partenaire,
+    coalesce(f.visite, 15) AS premier_visite,
+    coalesce(f.partenaire, 15) AS premier_partenaire,
+    coalesce(f.type_partenaire, 15) AS premier_type_partenaire,
+    coalesce(f.statut, 15) AS premier_statut,
+    coalesce(f.potentiel, 15) AS premier_potentiel,
+    coalesce(f.region, 15) AS premier_region,
+    pr.id_profil
+FROM tab_visite AS v
+JOIN utilisateur AS u USING (id_utilisateur)
+LEFT JOIN tab_partenaire_visite AS pv USING (id_visite)
+LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+LEFT JOIN masque AS f ON f.n = pv.file_row_number
+LEFT JOIN profil AS pr
+    ON pr.id_partenaire = pv.id_partenaire
+    AND pr.code_region_partenaire IS NOT DISTINCT FROM code_id(pv.code_region_partenaire)
+    AND pr.code_ville_partenaire IS NOT DISTINCT FROM code_id(pv.code_ville_partenaire)
+    AND pr.code_gamme_partenaire IS NOT DISTINCT FROM code_id(pv.code_gamme_partenaire)
+    AND pr.code_specialite_partenaire IS NOT DISTINCT FROM code_id(pv.code_specialite_partenaire)
+LEFT JOIN compteur AS k
+    ON k.code_type_visite IS NOT DISTINCT FROM code_id(v.code_type_visite)
+    AND k.code_type_partenaire IS NOT DISTINCT FROM code_id(pv.code_type_partenaire)
+    AND k.code_type_etablissement IS NOT DISTINCT FROM code_id(p.code_type_etablissement)
+    AND k.type_visite IS NOT DISTINCT FROM code_id(v.type_visite)
+    AND k.flag_accompagnee IS NOT DISTINCT FROM code_id(v.flag_accompagnee)
+ORDER BY u.rang, date_visite;
+
+DROP TABLE masque;

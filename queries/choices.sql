@@ -1,0 +1,29 @@
+-- The dashboard's filter bar: the gammes and regions one can filter on (those of the
+-- codification and those the data uses), and the CRM users.
+WITH gamme AS (
+    SELECT id FROM code WHERE type = 'GAMM'
+    UNION SELECT DISTINCT code_gamme_partenaire FROM contact
+),
+region AS (
+    SELECT id FROM code WHERE type = 'REGI'
+    UNION SELECT DISTINCT code_region_partenaire FROM contact
+    UNION SELECT DISTINCT code_region_partenaire FROM business_case
+)
+
+SELECT
+    (
+        SELECT coalesce(list({'code': code, 'label': libelle} ORDER BY libelle, code), [])
+        FROM gamme JOIN code USING (id)
+    ) AS gammes,
+    (
+        SELECT coalesce(list({'code': code, 'label': libelle} ORDER BY libelle, code), [])
+        FROM region JOIN code USING (id)
+    ) AS regions,
+    (
+        SELECT coalesce(list(
+            {'id_utilisateur': id_utilisateur, 'name': nom, 'role': role}
+            ORDER BY nom NULLS LAST, id_utilisateur
+        ), [])
+        FROM utilisateur
+        WHERE crm
+    ) AS utilisateurs

@@ -1,0 +1,7 @@
+-- Is $utilisateur in the team of $responsable (SPEC §4)? Scoped tokens ask this.
+SELECT
+    $utilisateur = $responsable
+    OR EXISTS (
+        SELECT 1 FROM equipe
+        WHERE id_responsable = $responsable AND id_utilisateur = $utilisateur
+    ) AS membre

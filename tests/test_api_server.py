@@ -1,0 +1,210 @@
+"""``visites serve`` for real: a subprocess on a free loopback port, spoken to over HTTP.
+
+The server starts on an empty data directory, as on a fresh machine: it publishes the
+demo snapshot and prints a token. Expected answers come from an ``Engine`` opened
+independently on the same directory.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from engine import ENDPOINTS, Engine
+from snapshot.job import take_demo_snapshot
+from snapshot.layout import current_id
+from snapshot.manifest import read_manifest
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    token: str
+    data_dir: Path
+    log: Path  # the server's stderr: uvicorn's lines and the access log
+
+    def client(self) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+
+    def expected(self, endpoint: str, body: dict[str, Any]) -> tuple[str, Any]:
+        engine = Engine.open(self.data_dir)
+        try:
+            with engine.lease() as view:
+                filtre = msgspec.convert(body, ENDPOINTS[endpoint])
+                return view.id, msgspec.to_builtins(view.answer(endpoint, filtre))
+        finally:
+            engine.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"visites serve exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"visites serve not ready within {seconds} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    data_dir = tmp_path_factory.mktemp("served")
+    log = data_dir.parent / f"{data_dir.name}-server.log"
+    port = _free_port()
+    environ = {**os.environ, "VISITES_DATA_DIR": str(data_dir), "VISITES_POLL_INTERVAL": "0.5"}
+    environ.pop("VISITES_TOKENS_FILE", None)
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            command, env=environ, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+    try:
+        assert process.stdout is not None
+        token = process.stdout.readline().strip()  # printed once the demo data is there
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(url, process, seconds=180)
+        yield Server(url, token, data_dir, log)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_fresh_machine_gets_demo_data_and_one_token(server: Server) -> None:
+    manifest = read_manifest(server.data_dir / "snapshots" / current_id(server.data_dir))
+    assert (manifest.source.kind, manifest.source.visits, manifest.source.seed) == (
+        "demo",
+        200_000,
+        42,
+    )
+    assert len(server.token) >= 43
+    assert httpx.post(f"{server.url}/data", json={}).status_code == 401
+    assert httpx.get(f"{server.url}/health").json() == {"status": "ok"}
+
+
+def test_a_snapshot_that_cannot_load_stops_serve_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "snapshots" / "20240101T000000000000Z").mkdir(parents=True)
+    (tmp_path / "CURRENT").write_text("20240101T000000000000Z\n")
+    environ = {**os.environ, "VISITES_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(_free_port())]
+    done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("visites serve: failed: 20240101T")
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS)
+def test_every_endpoint_over_http(server: Server, endpoint: str) -> None:
+    body = {"annee": 2024, "mois": 5} if endpoint != "invest" else {}
+    with server.client() as client:
+        response = client.post(f"/{endpoint}", json={k: str(v) for k, v in body.items()})
+    assert response.status_code == 200
+    assert "app;dur=" in response.headers["server-timing"]
+    _, expected = server.expected(endpoint, body)
+    assert response.json() == expected
+
+
+def test_the_access_log_has_one_json_line_per_request_and_no_token(server: Server) -> None:
+    with server.client() as client:
+        client.post("/users", json={"mois": 11})
+        client.post("/users", json={"mois": "11"})
+    time.sleep(0.2)
+    text = server.log.read_text()
+    assert server.token not in text
+    lines = [msgspec.json.decode(line) for line in text.splitlines() if line.startswith("{")]
+    users = [line for line in lines if line["path"] == "/users"]
+    assert [u["cache"] for u in users[-2:]] == ["miss", "hit"]
+    assert set(users[-1]) == {"method", "path", "status", "ms", "cache"}
+
+
+def _hammer(server: Server, stop: threading.Event, statuses: Counter[str], seed: int) -> None:
+    chooser = random.Random(seed)
+    with server.client() as client:
+        while not stop.is_set():
+            endpoint = chooser.choice(list(ENDPOINTS))
+            body = {"mois": str(chooser.randint(1, 12))}
+            try:
+                statuses[str(client.post(f"/{endpoint}", json=body).status_code)] += 1
+            except httpx.HTTPError as error:  # a refused or dropped connection counts too
+                statuses[type(error).__name__] += 1
+
+
+def test_twenty_clients_see_no_failure_across_five_snapshot_swaps(server: Server) -> None:
+    stop = threading.Event()
+    tallies: list[Counter[str]] = [Counter() for _ in range(20)]  # one per thread: no races
+    clients = [
+        threading.Thread(target=_hammer, args=(server, stop, tally, seed))
+        for seed, tally in enumerate(tallies)
+    ]
+    for client in clients:
+        client.start()
+    served = []
+    try:
+        with server.client() as admin:
+            for seed in range(101, 106):
+                published = take_demo_snapshot(server.data_dir, visits=3_000, seed=seed).id
+                deadline = time.monotonic() + 60
+                while admin.get("/snapshot").json()["id"] != published:
+                    assert time.monotonic() < deadline, f"{published} not served within 60 s"
+                    time.sleep(0.2)
+                served.append(published)
+                time.sleep(0.5)  # some traffic on each snapshot
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=120)
+    statuses = sum(tallies, Counter())
+    assert len(served) == 5
+    assert sum(statuses.values()) > 100
+    assert set(statuses) == {"200"}, statuses
+    _, expected = server.expected("partenaire", {})
+    with server.client() as client:
+        assert client.post("/partenaire").json() == expected
+
+
+def test_schemathesis_finds_no_server_error(server: Server, tmp_path: Path) -> None:
+    """Property-based requests from the service's own OpenAPI schema, about a minute."""
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{server.url}/schema/openapi.json",
+        "--header",
+        f"Authorization: Bearer {server.token}",
+        "--checks",
+        "not_a_server_error,response_schema_conformance",
+        "--max-time",
+        "50",
+        "--workers",
+        "2",
+        "--seed",
+        "1",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=240, cwd=tmp_path, check=False
+    )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]

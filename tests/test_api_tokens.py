@@ -1,0 +1,103 @@
+"""Tokens: stored hashed, checked in constant time, managed by `visites token`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.tokens import TokenError, TokenRing, create_token, read_tokens, revoke_token
+from cli.main import main
+
+
+@pytest.fixture
+def tokens_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VISITES_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("VISITES_TOKENS_FILE", raising=False)
+    return tmp_path / "tokens.json"
+
+
+def test_the_file_holds_hashes_only_and_is_private(tokens_path: Path) -> None:
+    secret = create_token(tokens_path, "ci", responsable=7)
+    text = tokens_path.read_text()
+    assert secret not in text
+    assert hashlib.sha256(secret.encode()).hexdigest() in text
+    assert stat.S_IMODE(tokens_path.stat().st_mode) == 0o600
+    [token] = read_tokens(tokens_path)
+    assert (token.name, token.responsable, token.admin) == ("ci", 7, False)
+
+
+def test_the_ring_finds_a_token_by_its_secret_only(tokens_path: Path) -> None:
+    admin = create_token(tokens_path, "admin", admin=True)
+    scoped = create_token(tokens_path, "team", responsable=3)
+    ring = TokenRing(tokens_path)
+    assert ring.authenticate(admin).name == "admin"
+    assert ring.authenticate(scoped).responsable == 3
+    for wrong in ("", admin[:-1], admin + "x", hashlib.sha256(admin.encode()).hexdigest()):
+        assert ring.authenticate(wrong) is None
+
+
+def test_the_ring_sees_new_and_revoked_tokens(tokens_path: Path) -> None:
+    ring = TokenRing(tokens_path)
+    secret = create_token(tokens_path, "later")
+    assert ring.authenticate(secret) is None
+    ring.reload_if_changed()
+    assert ring.authenticate(secret) is not None
+    revoke_token(tokens_path, "later")
+    ring.reload_if_changed()
+    assert ring.authenticate(secret) is None
+
+
+def test_a_broken_file_keeps_the_tokens_the_ring_had(tokens_path: Path) -> None:
+    secret = create_token(tokens_path, "kept")
+    ring = TokenRing(tokens_path)
+    tokens_path.write_text("{not json")
+    ring.reload_if_changed()
+    assert ring.authenticate(secret) is not None
+
+
+def test_names_are_unique_and_sane(tokens_path: Path) -> None:
+    create_token(tokens_path, "ci")
+    with pytest.raises(TokenError, match="already exists"):
+        create_token(tokens_path, "ci")
+    for bad in ("", "with space", "x" * 65, "new\nline"):
+        with pytest.raises(TokenError):
+            create_token(tokens_path, bad)
+    with pytest.raises(TokenError, match="no token"):
+        revoke_token(tokens_path, "nobody")
+
+
+def test_cli_create_prints_only_the_secret(tokens_path: Path) -> None:
+    environ = {**os.environ, "VISITES_DATA_DIR": str(tokens_path.parent)}
+    command = [sys.executable, "-m", "cli.main", "token", "create", "--name", "ci"]
+    done = subprocess.run(
+        [*command, "--responsable", "12", "--admin"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    secret = done.stdout.strip()
+    assert done.stdout == secret + "\n" and len(secret) >= 43
+    assert TokenRing(tokens_path).authenticate(secret).responsable == 12
+
+
+def test_cli_list_and_revoke(tokens_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["token", "create", "--name", "alice", "--responsable", "5"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert main(["token", "create", "--name", "root", "--admin"]) == 0
+    capsys.readouterr()
+    assert main(["token", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "alice\tteam of 5\treader" in listing and "root\tall\tadmin" in listing
+    assert secret not in listing and "sha256" not in listing
+    assert main(["token", "revoke", "alice"]) == 0
+    assert main(["token", "revoke", "alice"]) == 1
+    assert "no token named 'alice'" in capsys.readouterr().err
+    assert [t.name for t in read_tokens(tokens_path)] == ["root"]
+    assert main(["token", "create", "--name", "root"]) == 1
