@@ -12,9 +12,9 @@ test *ARGS:
 
 # Snapshot extraction from a 1M-visit messy MariaDB database (docs/benchmarks.md)
 bench-snapshot *ARGS:
-    python -m bench.bench_snapshot {{ARGS}}
+    python bench/bench_snapshot.py {{ARGS}}
 
-# The API under wrk on ~1M demo contacts, cached and uncached (docs/benchmarks-api.md)
+# The API under wrk on ~1M demo contacts, cached and uncached (docs/benchmarks.md)
 bench-api *ARGS:
     python bench/bench_api.py {{ARGS}}
 

@@ -4,7 +4,7 @@ Demo data of about 1M contacts (700k visits). For concurrency 1, 8 and 64: reque
 p50 and p99 of POST /data, once with every answer cached (the cache is warmed first)
 and once with the cache off (VISITES_CACHE_SIZE=0: every request runs the engine).
 The engine's own time for the same filters, measured in-process, tells what HTTP
-adds. Results go to docs/benchmarks-api.md.
+adds. Results go to the `api` section of docs/benchmarks.md.
 
     just bench-api                      # 700k visits, 10 s per run
     just bench-api --visits 50000 --seconds 3
@@ -30,14 +30,13 @@ import httpx
 import msgspec
 
 from api.tokens import create_token
-from bench.report import machine, median
+from bench.report import machine, median, write_section
 from engine import Engine, VisiteFilter
 from snapshot.job import take_demo_snapshot
 from snapshot.layout import current_dir
 from snapshot.manifest import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS_MD = ROOT / "docs" / "benchmarks-api.md"
 CONCURRENCY = (1, 8, 64)
 # Twelve dashboard filters of similar cost: one month each of the demo's last year.
 FILTERS = [VisiteFilter(annee=2024, mois=m) for m in range(1, 13)]
@@ -205,7 +204,7 @@ def report(
 ) -> str:
     served_ms, overhead_ms = sequential
     lines = [
-        "# API benchmark",
+        "## API (`just bench-api`)",
         "",
         f"Written by `{command}` (bench/bench_api.py).",
         "",
@@ -256,8 +255,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         runs, sequential = measure(args.data_dir, args.seconds, Path(work))
     command = "just bench-api " + " ".join(sys.argv[1:])
-    RESULTS_MD.write_text(report(runs, contacts, args.visits, own_ms, sequential, command.strip()))
-    print(RESULTS_MD.read_text())
+    text = report(runs, contacts, args.visits, own_ms, sequential, command.strip())
+    write_section("api", text)
+    print(text)
 
 
 if __name__ == "__main__":

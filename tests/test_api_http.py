@@ -7,8 +7,7 @@ never from the API's own code.
 from __future__ import annotations
 
 import datetime
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import duckdb
 import msgspec
 import pytest
+from helpers import eventually
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
@@ -189,18 +189,9 @@ def test_the_401_comes_before_looking_at_the_body(api: Api) -> None:
 
 def test_tokens_created_and_revoked_while_serving_take_effect(api: Api) -> None:
     secret = create_token(api.tokens, "temporary")
-    assert _eventually(lambda: api.post("/users", {}, secret).status_code == 200)
+    assert eventually(lambda: api.post("/users", {}, secret).status_code == 200)
     revoke_token(api.tokens, "temporary")
-    assert _eventually(lambda: api.post("/users", {}, secret).status_code == 401)
-
-
-def _eventually(condition: Callable[[], bool], seconds: float = 10) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+    assert eventually(lambda: api.post("/users", {}, secret).status_code == 401)
 
 
 def test_a_scoped_token_sees_its_whole_team_by_default(api: Api) -> None:
@@ -359,5 +350,5 @@ def _wait_for_refresh(api: Api) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {api.admin}"}
         return api.client.get("/snapshot", headers=headers).json()
 
-    assert _eventually(lambda: not status()["refresh_running"], seconds=60)
+    assert eventually(lambda: not status()["refresh_running"], seconds=60)
     return status()

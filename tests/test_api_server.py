@@ -7,9 +7,7 @@ independently on the same directory.
 
 from __future__ import annotations
 
-import os
 import random
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +21,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from helpers import free_port, run_visites, serving, wait_ready
 
 from engine import ENDPOINTS, Engine
 from snapshot.job import take_demo_snapshot
@@ -51,47 +50,17 @@ class Server:
             engine.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_ready(url: str, process: subprocess.Popen[str], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"visites serve exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"visites serve not ready within {seconds} s")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("served")
     log = data_dir.parent / f"{data_dir.name}-server.log"
-    port = _free_port()
-    environ = {**os.environ, "VISITES_DATA_DIR": str(data_dir), "VISITES_POLL_INTERVAL": "0.5"}
-    environ.pop("VISITES_TOKENS_FILE", None)
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(
-            command, env=environ, stdout=subprocess.PIPE, stderr=stderr, text=True
-        )
-    try:
+    with serving(
+        log, stdout=subprocess.PIPE, VISITES_DATA_DIR=str(data_dir), VISITES_POLL_INTERVAL="0.5"
+    ) as (url, process):
         assert process.stdout is not None
         token = process.stdout.readline().strip()  # printed once the demo data is there
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(url, process, seconds=180)
+        wait_ready(url, process, seconds=180)
         yield Server(url, token, data_dir, log)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_a_fresh_machine_gets_demo_data_and_one_token(server: Server) -> None:
@@ -109,9 +78,9 @@ def test_a_fresh_machine_gets_demo_data_and_one_token(server: Server) -> None:
 def test_a_snapshot_that_cannot_load_stops_serve_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "snapshots" / "20240101T000000000000Z").mkdir(parents=True)
     (tmp_path / "CURRENT").write_text("20240101T000000000000Z\n")
-    environ = {**os.environ, "VISITES_DATA_DIR": str(tmp_path)}
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(_free_port())]
-    done = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=60)
+    done = run_visites(
+        "serve", "--port", str(free_port()), timeout=60, VISITES_DATA_DIR=str(tmp_path)
+    )
     assert done.returncode == 1
     assert done.stderr.splitlines()[-1].startswith("visites serve: failed: 20240101T")
 

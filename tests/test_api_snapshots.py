@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from helpers import eventually
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -20,15 +21,6 @@ from snapshot.demo import generate
 from snapshot.demo_mysql import load_into_mysql
 from snapshot.job import take_demo_snapshot
 from snapshot.layout import current_id
-
-
-def _eventually(condition: Callable[[], bool], seconds: float = 30) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def _expected(data_dir: Path, endpoint: str, filtre: msgspec.Struct) -> tuple[str, Any]:
@@ -80,7 +72,7 @@ def test_a_new_snapshot_is_served_and_invalidates_the_cache(
 
     take_demo_snapshot(tmp_path, visits=1_500, seed=2)
     new_id, expected = _expected(tmp_path, "data", VisiteFilter())
-    assert _eventually(lambda: service.snapshot()["id"] == new_id), "no swap within 30 s"
+    assert eventually(lambda: service.snapshot()["id"] == new_id, seconds=30), "no swap in 30 s"
     assert new_id != old_id
 
     after = service.post("/data", {})
@@ -117,7 +109,7 @@ def test_an_admin_refresh_runs_the_snapshot_job_and_swaps(
     before = service.snapshot()["id"]
 
     assert service.client.post("/snapshot/refresh", headers=service.headers).status_code == 202
-    assert _eventually(lambda: not service.snapshot()["refresh_running"], seconds=120)
+    assert eventually(lambda: not service.snapshot()["refresh_running"], seconds=120)
     status = service.snapshot()
     assert status["last_refresh"]["status"] == "succeeded", status["last_refresh"]
     assert status["last_refresh"]["exit_code"] == 0
@@ -135,5 +127,5 @@ def test_the_refresh_interval_runs_the_job_by_itself(
     load_into_mysql(generate(visits=1_000, seed=6), mysql_database)
     service = serve(mysql_url=mysql_database, refresh_interval=1.0)
     before = service.snapshot()["id"]
-    assert _eventually(lambda: service.snapshot()["id"] != before, seconds=120)
+    assert eventually(lambda: service.snapshot()["id"] != before, seconds=120)
     assert service.snapshot()["refresh_interval_seconds"] == 1.0

@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-from pathlib import Path
+
+from helpers import run_visites
 
 from cli.main import build_parser
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VISITES_")} | env
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def subcommands() -> list[str]:
@@ -34,17 +18,17 @@ def subcommands() -> list[str]:
 def test_every_subcommand_has_help():
     names = subcommands()
     assert {"snapshot", "demo"} <= set(names)
-    top = run("--help")
+    top = run_visites("--help")
     assert top.returncode == 0
     for name in names:
         assert name in top.stdout
-        result = run(name, "--help")
+        result = run_visites(name, "--help")
         assert result.returncode == 0, name
         assert result.stdout.startswith("usage: visites " + name)
 
 
 def test_a_bad_setting_fails_in_one_line(tmp_path):
-    result = run("snapshot", VISITES_DATA_DIR=str(tmp_path), VISITES_KEEP_SNAPSHOTS="many")
+    result = run_visites("snapshot", VISITES_DATA_DIR=str(tmp_path), VISITES_KEEP_SNAPSHOTS="many")
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "visites: VISITES_KEEP_SNAPSHOTS='many' is not a whole number"

@@ -10,12 +10,7 @@ click to a drawn tab is printed, not asserted.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -25,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from helpers import serving, wait_ready
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
 from api.tokens import create_token
@@ -225,19 +221,6 @@ class Server:
         return httpx.post(f"{self.url}/{endpoint}", json=body, headers=headers, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/ready", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tokens = tmp_path_factory.mktemp("dashboard-tokens") / "tokens.json"
@@ -249,24 +232,13 @@ def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     engine.close()
     token = create_token(tokens, "navigateur")
     scoped = create_token(tokens, "delegue", responsable=rep)
-    port = _free_port()
-    environ = {**os.environ, "VISITES_DATA_DIR": str(demo_data_dir)}
-    environ["VISITES_TOKENS_FILE"] = str(tokens)
-    command = [sys.executable, "-m", "cli.main", "serve", "--port", str(port)]
-    log = tokens.with_name("server.log")
-    with open(log, "w") as stderr:
-        process = subprocess.Popen(command, env=environ, stdout=subprocess.DEVNULL, stderr=stderr)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _ready(url):
-            assert process.poll() is None, f"visites serve exited: {log.read_text()}"
-            assert time.monotonic() < deadline, "visites serve not ready within 60 s"
-            time.sleep(0.2)
+    with serving(
+        tokens.with_name("server.log"),
+        VISITES_DATA_DIR=str(demo_data_dir),
+        VISITES_TOKENS_FILE=str(tokens),
+    ) as (url, process):
+        wait_ready(url, process, seconds=60)
         yield Server(url, token, scoped, rep, outsider)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pymysql
+from helpers import ROOT, VISITES, run_visites, visites_environ
 from sqlalchemy.engine import make_url
 
 from snapshot.demo import generate
@@ -24,8 +23,6 @@ from snapshot.layout import current_dir, current_id, published_ids, snapshots_di
 from snapshot.manifest import read_manifest
 from snapshot.schema import schema_statements
 from snapshot.tables import TABLES
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def connect(url: str) -> pymysql.Connection:
@@ -54,18 +51,9 @@ def create_crm(url: str, rows: dict[str, list[tuple]]) -> None:
 
 
 def visites(data_dir: Path, url: str | None, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VISITES_")}
-    environ |= {"VISITES_DATA_DIR": str(data_dir), **env}
-    if url is not None:
-        environ["VISITES_MYSQL_URL"] = url
-    return subprocess.run(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """`visites` on ``data_dir`` with ``url`` as the CRM (none: VISITES_MYSQL_URL unset)."""
+    source = {} if url is None else {"VISITES_MYSQL_URL": url}
+    return run_visites(*args, VISITES_DATA_DIR=str(data_dir), **source, **env)
 
 
 def read_table(data_dir: Path, table: str) -> list[dict]:
@@ -429,13 +417,10 @@ def test_killed_mid_extraction_leaves_nothing_and_next_run_succeeds(mysql_databa
             "INSERT INTO tab_visite SELECT seq, 3, 2, 'PLAN', 'CLOT', 'N', "
             "'2023-01-02 10:00:00', '10:30:00', 'S' FROM seq_1000_to_200000"
         )
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("VISITES_")}
-    environ |= {
-        "VISITES_DATA_DIR": str(tmp_path),
-        "VISITES_MYSQL_URL": mysql_database,
-        "VISITES_BATCH_ROWS": "500",
-    }
-    job = subprocess.Popen([sys.executable, "-m", "cli.main", "snapshot"], cwd=ROOT, env=environ)
+    environ = visites_environ(
+        VISITES_DATA_DIR=str(tmp_path), VISITES_MYSQL_URL=mysql_database, VISITES_BATCH_ROWS="500"
+    )
+    job = subprocess.Popen([*VISITES, "snapshot"], cwd=ROOT, env=environ)
     deadline = time.monotonic() + 60
     while not list(snapshots_dir(tmp_path).glob(".staging-*/raw/tab_visite.parquet")):
         assert job.poll() is None, "the run ended before it could be killed"
