@@ -18,11 +18,11 @@ from prometheus_client import CollectorRegistry
 from api.access import access_log
 from api.auth import authenticator, require_admin
 from api.cache import AnswerCache
-from api.dashboard import Answer, Dashboard, dashboard_route
 from api.errors import FieldError, field_error_response
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
+from api.statistics import Answer, Statistics, statistics_route
 from api.tokens import TokenRing
 from config import Settings
 from engine import ENDPOINTS, Engine
@@ -73,7 +73,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             await asyncio.gather(*tasks, return_exceptions=True)
             await refresher.stop()
 
-    dashboard = Dashboard(engine, cache)
+    statistics = Statistics(engine, cache)
     dependencies: dict[str, Any] = {
         "operations": _value(operations),
         "registry": _value(registry),
@@ -85,9 +85,9 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
     )
     return Litestar(
         route_handlers=[
-            *(dashboard_route(e, dashboard) for e in ENDPOINTS),
+            *(statistics_route(e, statistics) for e in ENDPOINTS),
             *ROUTES,
-            *page_routes(dashboard),
+            *page_routes(statistics),
         ],
         dependencies=dependencies,
         exception_handlers={FieldError: field_error_response},

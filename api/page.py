@@ -30,8 +30,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from api.cache import AnswerKey
-from api.dashboard import Answer, Dashboard
 from api.errors import documented
+from api.statistics import Answer, Statistics
 from api.tokens import Token
 from engine import SnapshotView
 from engine.results import Choices
@@ -107,7 +107,7 @@ def team_choices(view: SnapshotView, scope: int | None) -> Answer:
     return Answer(msgspec.json.encode(choices), (time.perf_counter() - started) * 1000)
 
 
-def page_routes(dashboard: Dashboard) -> list[HTTPRouteHandler]:
+def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
     """``GET /dashboard`` (no auth: the page holds no data), its assets, its choices."""
     lazy = LazyPage()
 
@@ -136,9 +136,9 @@ def page_routes(dashboard: Dashboard) -> list[HTTPRouteHandler]:
     )
     async def choices(token: NamedDependency[Token]) -> Response[bytes]:
         # Cached like the answers, per snapshot and scope: a new snapshot, new choices.
-        with dashboard.engine.lease() as view:
+        with statistics.engine.lease() as view:
             key = AnswerKey(view.id, "choices", None, token.responsable)
-            answer, _ = await dashboard.cache.get(
+            answer, _ = await statistics.cache.get(
                 key, partial(team_choices, view, token.responsable)
             )
         headers = {"Cache-Control": "private, no-cache"}

@@ -80,7 +80,7 @@ def matches(if_none_match: str | None, etag: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Dashboard:
+class Statistics:
     """What answering a dashboard request needs, shared by the six routes."""
 
     engine: Engine
@@ -117,16 +117,16 @@ def _documented(filter_type: type[Filtre]) -> type[Operation]:
     return FilterOperation
 
 
-def dashboard_route(endpoint: str, dashboard: Dashboard) -> HTTPRouteHandler:
+def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
     """``POST /<endpoint>``; the body is read here, not by Litestar, for SPEC §5's rules.
 
-    ``dashboard`` is bound here rather than injected by Litestar: with two dependencies
+    ``statistics`` is bound here rather than injected by Litestar: with two dependencies
     Litestar resolves them in a task group, a cost every cached answer would pay."""
     filter_type: Any = ENDPOINTS[endpoint]
 
     async def answer(request: Request, token: NamedDependency[Token]) -> Response[bytes]:
         filtre = decode_filter(await request.body(), filter_type)
-        return await dashboard.respond(request, token, endpoint, filtre)
+        return await statistics.respond(request, token, endpoint, filtre)
 
     return post(
         f"/{endpoint}",
