@@ -54,19 +54,42 @@ class Subject:
     # Fields that keep some rows of a visit rather than whole visits, in the order of
     # the bits of the contact masks (see queries/build/3_contact.sql).
     contact_level: tuple[str, ...] = ()
+    # A strict subject's rows stand for the visit rows only under filters it has a
+    # test for every set field of; under any other filter it keeps nothing (FALSE), so
+    # that a query can pick, at compile time, between its rows and a general path.
+    strict: bool = False
 
+
+# The visit filter's fields that keep or drop whole visits (SPEC §5).
+VISITE: dict[str, Test] = {
+    "id_responsable": parmi("rang", "equipe", "rang", "id_responsable"),
+    "id_utilisateur": parmi("rang", "utilisateur", "rang", "id_utilisateur"),
+    **periode("date_visite"),
+}
 
 SUBJECTS: dict[str, Subject] = {
     # Visit rows (the contact table), for the four visit endpoints.
     "contacts": Subject(
         {
-            "id_responsable": parmi("rang", "equipe", "rang", "id_responsable"),
-            "id_utilisateur": parmi("rang", "utilisateur", "rang", "id_utilisateur"),
+            **VISITE,
             "gamme": code("code_gamme_partenaire"),
             "region": code("code_region_partenaire"),
-            **periode("date_visite"),
         },
         contact_level=("gamme", "region"),
+    ),
+    # Visits counted per user, visit-time responsable and day (build/3_contact.sql):
+    # exact under a filter without gamme or region, which keeps whole visits.
+    "visites": Subject(VISITE, strict=True),
+    # Rows at a grain above the visit (build/3_contact.sql: partner profiles, user
+    # activity) that carry each group's "first of its partner or user" masks per filter
+    # shape: exact under a filter of gamme and region only, as those are their columns.
+    "agregats": Subject(
+        {
+            "gamme": code("code_gamme_partenaire"),
+            "region": code("code_region_partenaire"),
+        },
+        contact_level=("gamme", "region"),
+        strict=True,
     ),
     # The reps /performance ranks, zero visits included: only the user and the team
     # filters restrict who they are.
@@ -102,6 +125,8 @@ SUBJECTS: dict[str, Subject] = {
 class Where(msgspec.Struct, frozen=True):
     sql: str
     params: dict[str, object]
+    # False when a strict subject cannot take the filter (``sql`` is then FALSE).
+    exact: bool = True
 
 
 def compile_filter(filtre: msgspec.Struct, subject: Subject) -> Where:
@@ -109,6 +134,12 @@ def compile_filter(filtre: msgspec.Struct, subject: Subject) -> Where:
 
     A subject with contact-level fields also binds ``forme``: the bit of the contact
     masks for the filter's shape, i.e. which of those fields the filter sets."""
+    if subject.strict and any(
+        getattr(filtre, name) is not None
+        for name in filtre.__struct_fields__
+        if name not in subject.tests
+    ):
+        return Where("FALSE", {}, exact=False)
     clauses, params = [], {}
     for name, test in subject.tests.items():
         value = getattr(filtre, name)

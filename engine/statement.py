@@ -2,7 +2,10 @@
 
 A query's text names the rows it filters with a placeholder per subject, e.g.
 ``WHERE {contacts}``; rendering replaces each with the compiled filter and binds only
-the parameters the final text uses (DuckDB refuses unused ones).
+the parameters the final text uses (DuckDB refuses unused ones). ``{!name}`` is TRUE
+when the strict subject ``name`` cannot take the filter and FALSE when it can: a query
+reads its fast rows under ``{name}`` and its general path under ``{!name}``, and DuckDB
+drops the branch whose condition is the constant FALSE before running anything.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import queries
 from engine.compiler import SUBJECTS, compile_filter
 
 # A bare word in braces; DuckDB struct literals ({'key': ...}) never look like that.
-PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLACEHOLDER = re.compile(r"\{(!?)(\w+)\}")
 PARAMETER = re.compile(r"\$(\w+)")
 
 
@@ -29,7 +32,10 @@ def render(name: str, filtre: msgspec.Struct | None = None, **params: object) ->
     bound = dict(params)
 
     def where(match: re.Match[str]) -> str:
-        compiled = compile_filter(filtre, SUBJECTS[match.group(1)])
+        negated, subject = match.groups()
+        compiled = compile_filter(filtre, SUBJECTS[subject])
+        if negated:
+            return "FALSE" if compiled.exact else "TRUE"
         bound.update(compiled.params)
         return compiled.sql
 

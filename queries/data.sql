@@ -1,7 +1,22 @@
 -- POST /data (SPEC §6): contacts, i.e. visit rows. One scan of the filtered rows,
 -- grouped three ways: by region and city, by gamme and speciality, and by the
--- combination of the five codes the 18 counters read (build/3_contact.sql).
-WITH groupe AS MATERIALIZED (
+-- combination of the five codes the 18 counters read (build/3_contact.sql). Under a
+-- filter of gamme and region only, the scan reads the load's contacts per combination
+-- of these keys instead of the contact rows (the other branch is FALSE, unread).
+WITH compte AS NOT MATERIALIZED (
+    SELECT * FROM contact_cle WHERE {agregats}
+    UNION ALL BY NAME
+    SELECT
+        code_region_partenaire,
+        code_ville_partenaire,
+        code_gamme_partenaire,
+        code_specialite_partenaire,
+        id_compteur,
+        1 AS contacts
+    FROM contact
+    WHERE {!agregats} AND {contacts}
+),
+groupe AS MATERIALIZED (
     SELECT
         GROUPING(code_region_partenaire) = 0 AS par_ville,
         GROUPING(code_gamme_partenaire) = 0 AS par_specialite,
@@ -10,9 +25,8 @@ WITH groupe AS MATERIALIZED (
         code_gamme_partenaire,
         code_specialite_partenaire,
         id_compteur,
-        count(*) AS contacts
-    FROM contact
-    WHERE {contacts}
+        sum(contacts) AS contacts
+    FROM compte
     GROUP BY GROUPING SETS (
         (code_region_partenaire, code_ville_partenaire),
         (code_gamme_partenaire, code_specialite_partenaire),

@@ -1,44 +1,88 @@
--- POST /partenaire (SPEC §6): distinct partners among the filtered visit rows. The
--- rows are first reduced to the partner profiles they reach (build/3_contact.sql: a
--- partner with its visit-time region, city, gamme and speciality, and its current
--- potential and establishment); every block then counts distinct partners there.
+-- POST /partenaire (SPEC §6): distinct partners among the filtered visit rows, over
+-- the partner profiles they reach (build/3_contact.sql: a partner with its visit-time
+-- region, city, gamme and speciality, and its current potential and establishment).
+-- Each block has two paths, picked when the filter is compiled (the other one is
+-- FALSE, and DuckDB drops it unread):
+-- * {agregats}: a filter of gamme and region only, or none. It keeps whole profiles,
+--   and a profile counts for key k when its mask says it is the first of its partner
+--   for k under the filter's shape $forme: a plain count, no count(DISTINCT).
+-- * {!agregats}: any other filter (user, team, dates) splits partners' rows: count
+--   distinct partners over the profiles its rows reach.
 WITH profil_atteint AS MATERIALIZED (
-    SELECT p.*
-    FROM (SELECT DISTINCT id_profil FROM contact WHERE id_profil IS NOT NULL AND {contacts})
+    SELECT
+        p.id_partenaire,
+        p.code_region_partenaire,
+        p.code_ville_partenaire,
+        p.code_gamme_partenaire,
+        p.code_specialite_partenaire,
+        p.code_potentiel,
+        p.code_type_etablissement
+    FROM (
+        SELECT DISTINCT id_profil FROM contact
+        WHERE {!agregats} AND id_profil IS NOT NULL AND {contacts}
+    )
     JOIN profil AS p USING (id_profil)
+),
+profil_garde AS NOT MATERIALIZED (
+    SELECT * FROM profil WHERE {agregats}
 ),
 
 -- A total is the region's (gamme's) distinct partners, not the sum of its cities'
 -- (specialities').
 region AS (
-    SELECT code_region_partenaire AS id, count(DISTINCT id_partenaire) AS partenaires
+    SELECT code_region_partenaire AS id, count_if(premier_region & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_region_partenaire, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
 ),
 ville AS (
     SELECT
         code_region_partenaire AS region,
         code_ville_partenaire AS id,
-        count(DISTINCT id_partenaire) AS partenaires
+        count_if(premier_ville & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_region_partenaire, code_ville_partenaire, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
 ),
 gamme AS (
-    SELECT code_gamme_partenaire AS id, count(DISTINCT id_partenaire) AS partenaires
+    SELECT code_gamme_partenaire AS id, count_if(premier_gamme & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_gamme_partenaire, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
 ),
 specialite AS (
     SELECT
         code_gamme_partenaire AS gamme,
         code_specialite_partenaire AS id,
-        count(DISTINCT id_partenaire) AS partenaires
+        count_if(premier_specialite & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_gamme_partenaire, code_specialite_partenaire, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
 ),
 potentiel AS (
-    SELECT code_potentiel AS id, count(DISTINCT id_partenaire) AS partenaires
+    SELECT code_potentiel AS id, count_if(premier_potentiel & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_potentiel, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
 ),
 etablissement AS (
-    SELECT code_type_etablissement AS id, count(DISTINCT id_partenaire) AS partenaires
+    SELECT
+        code_type_etablissement AS id,
+        count_if(premier_etablissement & $forme <> 0) AS partenaires
+    FROM profil_garde GROUP BY ALL
+    UNION ALL
+    SELECT code_type_etablissement, count(DISTINCT id_partenaire)
     FROM profil_atteint GROUP BY ALL
+),
+partenaires AS (
+    SELECT count_if(premier_tout & $forme <> 0) AS partenaires FROM profil_garde
+    UNION ALL
+    SELECT count(DISTINCT id_partenaire) FROM profil_atteint
 )
 
 SELECT
@@ -54,7 +98,7 @@ SELECT
         SELECT count(*) FROM contact
         WHERE id_partenaire IS NOT NULL AND premier_partenaire & $forme <> 0 AND {contacts}
     ) / (
-        SELECT NULLIF(count(DISTINCT id_partenaire), 0) FROM profil_atteint
+        SELECT NULLIF(sum(partenaires), 0) FROM partenaires
     ) AS Nombre_de_visites_moyen,
     (
         SELECT coalesce(list(

@@ -1,39 +1,83 @@
 -- POST /performance (SPEC §6): visits, i.e. distinct id_visite. A row counts for key
 -- k when it is the first of its visit with that k under the filter's shape $forme
--- (see build/3_contact.sql), so count_if counts visits, not rows. Each block is its
--- own scan of the filtered rows with one aggregate: cheaper than one GROUPING SETS
--- scan, which would compute every block's aggregate for every block.
+-- (see build/3_contact.sql), so count_if counts visits, not rows. The blocks read two
+-- grains: the combination of the four small keys, and the user and day. Each comes
+-- from a table of the load when the filter's fields allow it (below), else from one
+-- scan of the filtered rows. (One GROUPING SETS scan of both grains costs more: it
+-- computes every aggregate for every set.)
 WITH ligne AS NOT MATERIALIZED (
     SELECT * FROM contact WHERE {contacts}
 ),
 
+-- Visits per combination of the four small keys (one small number to group by),
+-- then per key: a key's visits are the sum over the combinations holding it. Under a
+-- filter of gamme and region only, the load counted them per combination, gamme,
+-- region and filter shape (build/3_contact.sql); under any other, count them here.
+par_combinaison AS MATERIALIZED (
+    SELECT
+        k.*,
+        p.type_partenaire,
+        p.statut,
+        p.potentiel,
+        p.region
+    FROM (
+        SELECT
+            id_combinaison,
+            sum(type_partenaire) AS type_partenaire,
+            sum(statut) AS statut,
+            sum(potentiel) AS potentiel,
+            sum(region) AS region
+        FROM visite_combinaison
+        WHERE forme = $forme AND {agregats}
+        GROUP BY ALL
+        UNION ALL
+        SELECT
+            id_combinaison,
+            count_if(premier_type_partenaire & $forme <> 0),
+            count_if(premier_statut & $forme <> 0),
+            count_if(premier_potentiel & $forme <> 0),
+            count_if(premier_region & $forme <> 0)
+        FROM ligne
+        WHERE {!agregats}
+        GROUP BY ALL
+    ) AS p
+    JOIN combinaison AS k USING (id_combinaison)
+),
 par_type_partenaire AS (
-    SELECT code_type_partenaire AS id, count_if(premier_type_partenaire & $forme <> 0) AS visites
-    FROM ligne GROUP BY ALL
+    SELECT code_type_partenaire AS id, sum(type_partenaire) AS visites
+    FROM par_combinaison GROUP BY ALL
 ),
 par_statut AS (
-    SELECT code_statut_partenaire AS id, count_if(premier_statut & $forme <> 0) AS visites
-    FROM ligne GROUP BY ALL
+    SELECT code_statut_partenaire AS id, sum(statut) AS visites
+    FROM par_combinaison GROUP BY ALL
 ),
 par_potentiel AS (
-    SELECT code_potentiel AS id, count_if(premier_potentiel & $forme <> 0) AS visites
-    FROM ligne GROUP BY ALL
+    SELECT code_potentiel AS id, sum(potentiel) AS visites
+    FROM par_combinaison GROUP BY ALL
 ),
 par_region AS (
-    SELECT code_region_partenaire AS id, count_if(premier_region & $forme <> 0) AS visites
-    FROM ligne GROUP BY ALL
+    SELECT code_region_partenaire AS id, sum(region) AS visites
+    FROM par_combinaison GROUP BY ALL
+),
+-- Visits per user and day: under a filter that keeps whole visits, the load's counts
+-- (build/3_contact.sql); under a gamme or region filter, the filtered rows'.
+par_utilisateur_jour AS MATERIALIZED (
+    SELECT id_utilisateur, date_visite, visites FROM visite_jour WHERE {visites}
+    UNION ALL
+    SELECT id_utilisateur, date_visite, count_if(premier_visite & $forme <> 0)
+    FROM ligne WHERE {!visites} GROUP BY ALL
 ),
 par_utilisateur AS MATERIALIZED (
     SELECT v.id_utilisateur, u.nom, v.visites
     FROM (
-        SELECT id_utilisateur, count_if(premier_visite & $forme <> 0) AS visites
-        FROM ligne GROUP BY ALL
+        SELECT id_utilisateur, sum(visites) AS visites
+        FROM par_utilisateur_jour GROUP BY ALL
     ) AS v
     JOIN utilisateur AS u USING (id_utilisateur)
 ),
 par_jour AS MATERIALIZED (
-    SELECT date_visite, count_if(premier_visite & $forme <> 0) AS visites
-    FROM ligne WHERE date_visite IS NOT NULL GROUP BY ALL
+    SELECT date_visite, sum(visites) AS visites
+    FROM par_utilisateur_jour WHERE date_visite IS NOT NULL GROUP BY ALL
 ),
 
 -- Candidate reps: role DEL among the users the filter's user or team allows; a rep

@@ -1,46 +1,78 @@
 -- POST /users (SPEC §6): distinct users who made a visit among the filtered rows, and
--- visits per visit-time responsable. Each block is its own scan of the filtered rows
--- (see performance.sql for why).
+-- visits per visit-time responsable. Each user block has two paths, picked when the
+-- filter is compiled (the other one is FALSE, and DuckDB drops it unread):
+-- * {agregats}: a filter of gamme and region only, or none. It keeps whole rows of
+--   the users' activity (build/3_contact.sql: a user's month, gamme, region and
+--   partner status), and a row counts for key k when its mask says it is the first
+--   of its user for k under the filter's shape $forme: a plain count.
+-- * {!agregats}: any other filter (user, team, dates): count distinct users over the
+--   filtered rows.
 WITH ligne AS NOT MATERIALIZED (
     SELECT * FROM contact WHERE {contacts}
 ),
+ligne_generale AS NOT MATERIALIZED (
+    SELECT * FROM ligne WHERE {!agregats}
+),
+activite_gardee AS NOT MATERIALIZED (
+    SELECT * FROM activite WHERE {agregats}
+),
 
--- The active users and their months (NULL for a visit without a date): the role
--- block counts the users, the month block the users per month.
+-- The active users and their months (NULL for a visit without a date), general path:
+-- the role block counts the users, the month block the users per month.
 actif AS MATERIALIZED (
     SELECT DISTINCT id_utilisateur, year(date_visite) AS annee, month(date_visite) AS mois
-    FROM ligne
+    FROM ligne_generale
 ),
 par_mois AS (
-    SELECT annee, mois, count(*) AS utilisateurs
-    FROM actif
-    WHERE annee IS NOT NULL
-    GROUP BY ALL
+    SELECT annee, mois, count_if(premier_mois & $forme <> 0) AS utilisateurs
+    FROM activite_gardee WHERE annee IS NOT NULL GROUP BY ALL
+    UNION ALL
+    SELECT annee, mois, count(*)
+    FROM actif WHERE annee IS NOT NULL GROUP BY ALL
 ),
 par_gamme AS (
-    SELECT code_gamme_partenaire AS id, count(DISTINCT id_utilisateur) AS utilisateurs
-    FROM ligne GROUP BY ALL
+    SELECT code_gamme_partenaire AS id, count_if(premier_gamme & $forme <> 0) AS utilisateurs
+    FROM activite_gardee GROUP BY ALL
+    UNION ALL
+    SELECT code_gamme_partenaire, count(DISTINCT id_utilisateur)
+    FROM ligne_generale GROUP BY ALL
 ),
 par_region AS (
-    SELECT code_region_partenaire AS id, count(DISTINCT id_utilisateur) AS utilisateurs
-    FROM ligne GROUP BY ALL
+    SELECT code_region_partenaire AS id, count_if(premier_region & $forme <> 0) AS utilisateurs
+    FROM activite_gardee GROUP BY ALL
+    UNION ALL
+    SELECT code_region_partenaire, count(DISTINCT id_utilisateur)
+    FROM ligne_generale GROUP BY ALL
 ),
 par_statut AS (
-    SELECT code_statut_partenaire AS id, count(DISTINCT id_utilisateur) AS utilisateurs
-    FROM ligne GROUP BY ALL
+    SELECT code_statut_partenaire AS id, count_if(premier_statut & $forme <> 0) AS utilisateurs
+    FROM activite_gardee GROUP BY ALL
+    UNION ALL
+    SELECT code_statut_partenaire, count(DISTINCT id_utilisateur)
+    FROM ligne_generale GROUP BY ALL
 ),
 par_role AS (
     SELECT u.role, count(*) AS utilisateurs
-    FROM (SELECT DISTINCT id_utilisateur FROM actif) AS a
+    FROM (
+        SELECT id_utilisateur FROM activite_gardee WHERE premier_tout & $forme <> 0
+        UNION ALL
+        SELECT DISTINCT id_utilisateur FROM actif
+    ) AS a
     JOIN utilisateur AS u USING (id_utilisateur)
     WHERE u.role IS NOT NULL
     GROUP BY u.role
 ),
--- visits (see build/3_contact.sql) per visit-time responsable, NULL as 0
+-- visits per visit-time responsable, NULL as 0: under a filter that keeps whole
+-- visits, the load's counts (build/3_contact.sql); else the filtered rows'
 par_responsable AS MATERIALIZED (
-    SELECT coalesce(id_responsable, 0) AS id_responsable,
-        count_if(premier_visite & $forme <> 0) AS visites
-    FROM ligne GROUP BY ALL
+    SELECT coalesce(id_responsable, 0) AS id_responsable, sum(visites) AS visites
+    FROM (
+        SELECT id_responsable, visites FROM visite_jour WHERE {visites}
+        UNION ALL
+        SELECT id_responsable, count_if(premier_visite & $forme <> 0)
+        FROM ligne WHERE {!visites} GROUP BY ALL
+    )
+    GROUP BY ALL
 )
 
 SELECT

@@ -1,4 +1,5 @@
-"""Test helper: write a published snapshot from Python rows, as the snapshot job would.
+"""Test helpers: write a published snapshot from Python rows, as the snapshot job would;
+force the queries' general path.
 
 Rows are dicts in the clean schema of snapshot/tables.py (missing columns are NULL);
 the folder gets one Parquet file per table and a manifest.json, and ``publish``
@@ -7,13 +8,17 @@ points CURRENT at it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine import statement
+from engine.compiler import Subject, Where, compile_filter
 from snapshot.layout import CURRENT, MANIFEST, snapshot_dir, table_path, write_atomically
 from snapshot.manifest import Manifest, Source, TableStats, encode_manifest
 from snapshot.tables import TABLES
@@ -46,3 +51,18 @@ def write_snapshot(data_dir: Path, snapshot_id: str, rows: Rows) -> Path:
 
 def publish(data_dir: Path, snapshot_id: str) -> None:
     write_atomically(data_dir / CURRENT, snapshot_id + "\n")
+
+
+@contextmanager
+def general_path_only() -> Iterator[None]:
+    """Inside the block, every strict subject refuses every filter (as it does a filter
+    with a user or a date), so that queries take their general path: its answers must
+    equal those of the fast path that the same filter takes outside."""
+
+    def refuse(filtre: Any, subject: Subject) -> Where:
+        if subject.strict:
+            return Where("FALSE", {}, exact=False)
+        return compile_filter(filtre, subject)
+
+    with mock.patch.object(statement, "compile_filter", refuse):
+        yield

@@ -37,7 +37,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from engine_snapshot import publish, write_snapshot
+from engine_snapshot import general_path_only, publish, write_snapshot
 
 from engine import ENDPOINTS, Engine, EvaluationFilter, InvestFilter, SnapshotView, VisiteFilter
 from engine.statement import render
@@ -597,6 +597,29 @@ def test_partenaire_average_under_a_contact_filter(view: SnapshotView) -> None:
     assert ask(view, "partenaire", region="RE01")["Nombre_de_visites_moyen"] == 2.0
 
 
+def test_partenaire_gamme(view: SnapshotView) -> None:
+    # GA02: rows 3, 6, 7, 11, 13 -> partners 102 (visits 2, 10), 103, 999, 104: 5 pairs / 4.
+    # 999 is no CRM partner (no potential, no establishment); 102 has no speciality.
+    assert ask(view, "partenaire", gamme="GA02") == {
+        "Nombre_de_comptes_par_potentiel": keyed(
+            "code_potentiel", "nombre_partenaire", ("C", 1), ("Z", 1)
+        ),
+        "Nombre_de_visites_moyen": 1.25,
+        "Nombre_de_comptes_par_etablissement": labelled(
+            "code_type_etablissement", "etablissement", "nombre_partenaire",
+            ("ET01", 1), ("ET99", 1),
+        ),
+        "region_partenaire": [
+            partenaire_region("RE01", 1, ("VI01", 1)),
+            partenaire_region("RE09", 1),
+            partenaire_region("RE02", 2, ("VI02", 2)),
+        ],
+        "gamme_partenaire": [
+            partenaire_gamme("GA02", 4, ("SP01", 1), ("SP02", 1), ("SP09", 1)),
+        ],
+    }  # fmt: skip
+
+
 def test_partenaire_nothing(view: SnapshotView) -> None:
     assert ask(view, "partenaire", id_utilisateur=5) == {
         "Nombre_de_comptes_par_potentiel": [],
@@ -658,6 +681,19 @@ def test_users_end_date(view: SnapshotView) -> None:
     )
 
 
+def test_users_region(view: SnapshotView) -> None:
+    # RE01: rows 1, 2, 4, 8, 9, 10, 11 -> users 3 (January, February), 4 (January) and 9
+    # (no date); 3 met GA01 and GA02, 4 and 9 GA01; partners 100, 101, 104 are VALI.
+    assert ask(view, "users", region="RE01") == users(
+        mois=[(2024, 1, 2), (2024, 2, 1)],
+        gammes=[("GA01", 3), ("GA02", 1)],
+        responsables=[(2, 4, 80.0), (99, 1, 20.0)],
+        regions=[("RE01", 3)],
+        statuts=[("VALI", 3)],
+        roles=[("DEL", 3)],
+    )
+
+
 def test_users_visits_under_a_contact_filter(view: SnapshotView) -> None:
     # RE01: visits 1, 2, 3, 8 (responsable 2) and 7 (99); visit 8's three rows count once.
     got = ask(view, "users", region="RE01")["pourcentage_visites_par_responsable"]
@@ -665,6 +701,47 @@ def test_users_visits_under_a_contact_filter(view: SnapshotView) -> None:
         {"id_responsable": 2, "nombre_visites": 4, "pourcentage": 80.0},
         {"id_responsable": 99, "nombre_visites": 1, "pourcentage": 20.0},
     ]
+
+
+# ------------------------------------------------- the fast and the general path
+
+
+@pytest.mark.parametrize("endpoint", ["data", "performance", "partenaire", "users"])
+@pytest.mark.parametrize(
+    "filtre",
+    [{}, {"gamme": "GA01"}, {"gamme": "GA02"}, {"region": "RE02"},
+     {"gamme": "GA02", "region": "RE02"}, {"region": "RE09"}, {"gamme": "GA99"},
+     {"id_responsable": 2}, {"id_responsable": 7, "annee": 2024}, {"id_utilisateur": 3},
+     {"mois": 1}, {"start_date": date(2024, 1, 12), "end_date": date(2024, 2, 1)},
+     {"id_responsable": 1, "gamme": "GA01"}],
+)  # fmt: skip
+def test_fast_path_equals_general_path(
+    view: SnapshotView, endpoint: str, filtre: dict[str, Any]
+) -> None:
+    # A filter of gamme and region only reads the load's masks of partners and users,
+    # a filter without them the load's visits per user and day (build/3_contact.sql);
+    # the general path counts over the filtered rows.
+    fast = ask(view, endpoint, **filtre)
+    with general_path_only():
+        assert ask(view, endpoint, **filtre) == fast
+
+
+def test_the_path_is_chosen_by_the_filter() -> None:
+    def paths(filtre: VisiteFilter) -> tuple[str, str]:
+        fast = "FROM profil WHERE FALSE" not in render("partenaire", filtre).sql
+        general = "SELECT DISTINCT id_profil FROM contact\n        WHERE TRUE" in (
+            render("partenaire", filtre).sql
+        )
+        return fast, general
+
+    assert paths(VisiteFilter()) == (True, False)
+    assert paths(VisiteFilter(gamme="GA01", region="RE01")) == (True, False)
+    for general in ({"id_utilisateur": 3}, {"id_responsable": 2}, {"annee": 2024},
+                    {"mois": 1}, {"start_date": date(2024, 1, 1)},
+                    {"end_date": date(2024, 1, 1)}, {"gamme": "GA01", "mois": 1}):  # fmt: skip
+        assert paths(VisiteFilter(**general)) == (False, True), general
+    with general_path_only():
+        assert paths(VisiteFilter()) == (False, True)
 
 
 # ------------------------------------------------------------------- /evaluation

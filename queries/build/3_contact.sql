@@ -58,7 +58,7 @@ GROUP BY n;
 -- speciality) of tab_partenaire_visite, numbered, with the partner's current potential
 -- and establishment. /partenaire counts distinct partners over the profiles that the
 -- filtered rows reach, so it needs the distinct values of one integer column only.
-CREATE TABLE profil AS
+CREATE TEMP TABLE profil_vu AS
 SELECT
     CAST(row_number() OVER (ORDER BY id_partenaire) AS INTEGER) AS id_profil,
     *
@@ -73,6 +73,25 @@ FROM (
         code_id(p.code_type_etablissement) AS code_type_etablissement
     FROM tab_partenaire_visite AS pv
     LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+);
+
+-- The few combinations of the four keys of /performance's small blocks, numbered:
+-- /performance counts visits per combination in one scan, then sums per key. All
+-- four are NULL on the row of a visit without partner.
+CREATE TABLE combinaison AS
+SELECT
+    CAST(row_number() OVER (ORDER BY code_type_partenaire) AS USMALLINT) AS id_combinaison,
+    *
+FROM (
+    SELECT
+        code_id(pv.code_type_partenaire) AS code_type_partenaire,
+        code_id(p.code_statut_partenaire) AS code_statut_partenaire,
+        code_id(p.code_potentiel) AS code_potentiel,
+        code_id(pv.code_region_partenaire) AS code_region_partenaire
+    FROM tab_partenaire_visite AS pv
+    LEFT JOIN tab_partenaire AS p USING (id_partenaire)
+    UNION
+    SELECT NULL, NULL, NULL, NULL
 );
 
 -- The few combinations of the five codes the 18 counters of /data read, numbered:
@@ -104,6 +123,7 @@ SELECT
     v.id_responsable,
     pv.id_partenaire,
     k.id_compteur,
+    kc.id_combinaison,
     code_id(pv.code_region_partenaire) AS code_region_partenaire,
     code_id(pv.code_ville_partenaire) AS code_ville_partenaire,
     code_id(pv.code_type_partenaire) AS code_type_partenaire,
@@ -123,7 +143,7 @@ JOIN utilisateur AS u USING (id_utilisateur)
 LEFT JOIN tab_partenaire_visite AS pv USING (id_visite)
 LEFT JOIN tab_partenaire AS p USING (id_partenaire)
 LEFT JOIN masque AS f ON f.n = pv.file_row_number
-LEFT JOIN profil AS pr
+LEFT JOIN profil_vu AS pr
     ON pr.id_partenaire = pv.id_partenaire
     AND pr.code_region_partenaire IS NOT DISTINCT FROM code_id(pv.code_region_partenaire)
     AND pr.code_ville_partenaire IS NOT DISTINCT FROM code_id(pv.code_ville_partenaire)
@@ -135,6 +155,117 @@ LEFT JOIN compteur AS k
     AND k.code_type_etablissement IS NOT DISTINCT FROM code_id(p.code_type_etablissement)
     AND k.type_visite IS NOT DISTINCT FROM code_id(v.type_visite)
     AND k.flag_accompagnee IS NOT DISTINCT FROM code_id(v.flag_accompagnee)
+LEFT JOIN combinaison AS kc
+    ON kc.code_type_partenaire IS NOT DISTINCT FROM code_id(pv.code_type_partenaire)
+    AND kc.code_statut_partenaire IS NOT DISTINCT FROM code_id(p.code_statut_partenaire)
+    AND kc.code_potentiel IS NOT DISTINCT FROM code_id(p.code_potentiel)
+    AND kc.code_region_partenaire IS NOT DISTINCT FROM code_id(pv.code_region_partenaire)
 ORDER BY u.rang, date_visite;
 
 DROP TABLE masque;
+
+-- Visits per user, visit-time responsable and day: /performance and /users count
+-- visits per user, per day and per responsable here, in a table a fifth the size of
+-- contact, when the filter keeps whole visits (no gamme or region filter).
+CREATE TABLE visite_jour AS
+SELECT
+    rang,
+    id_utilisateur,
+    id_responsable,
+    date_visite,
+    count(*) FILTER (WHERE premier_visite & 1 <> 0) AS visites
+FROM contact
+GROUP BY ALL
+ORDER BY rang, date_visite;
+
+-- Contacts per combination of /data's keys: under a filter of gamme and region only
+-- (both are keys here), /data sums these instead of counting contact rows.
+CREATE TABLE contact_cle AS
+SELECT
+    code_region_partenaire,
+    code_ville_partenaire,
+    code_gamme_partenaire,
+    code_specialite_partenaire,
+    id_compteur,
+    count(*) AS contacts
+FROM contact
+GROUP BY ALL;
+
+-- Visits per combination of /performance's four small keys (above), gamme and region,
+-- for each filter shape of the masks (forme, the bit of the shape): under a filter of
+-- gamme and region only, /performance sums these few thousand rows instead of
+-- counting over contact.
+CREATE TABLE visite_combinaison AS
+SELECT
+    f.forme,
+    c.id_combinaison,
+    c.code_gamme_partenaire,
+    c.code_region_partenaire,
+    count(*) FILTER (WHERE c.premier_type_partenaire & f.forme <> 0) AS type_partenaire,
+    count(*) FILTER (WHERE c.premier_statut & f.forme <> 0) AS statut,
+    count(*) FILTER (WHERE c.premier_potentiel & f.forme <> 0) AS potentiel,
+    count(*) FILTER (WHERE c.premier_region & f.forme <> 0) AS region
+FROM contact AS c
+CROSS JOIN (VALUES (1), (2), (4), (8)) AS f (forme)
+GROUP BY ALL;
+
+-- Distinct partners (users) per group without count(DISTINCT), over a table at the
+-- grain of a partner profile (a user's monthly activity): the mask of a row for key
+-- cle says, per filter shape (bits as in premier above), "first row of its id with
+-- this cle (and, under the shape, the same gamme / region)". A filter of gamme and
+-- region only keeps or drops whole rows here, so among the rows it keeps,
+-- count_if(mask & $forme <> 0) per cle is exactly the distinct ids per cle. Any other
+-- filter (user, team, dates) splits a partner's or user's rows: queries then count
+-- distinct ids. (A macro cannot name the row's columns itself: the table's gamme and
+-- region are its last two arguments.)
+CREATE TEMP MACRO premier_par(id, cle, gamme, region) AS
+    (row_number() OVER (PARTITION BY id, cle) = 1)::UTINYINT
+    + 2 * (row_number() OVER (PARTITION BY id, cle, gamme) = 1)::UTINYINT
+    + 4 * (row_number() OVER (PARTITION BY id, cle, region) = 1)::UTINYINT
+    + 8 * (row_number() OVER (PARTITION BY id, cle, gamme, region) = 1)::UTINYINT;
+
+-- The profiles some visit row reaches (a partner row of a visit that tab_visite lacks
+-- reaches none), so that a gamme/region filter reaches exactly the profiles it keeps.
+CREATE TABLE profil AS
+SELECT
+    * EXCLUDE (gamme, region),
+    premier_par(id_partenaire, NULL, gamme, region) AS premier_tout,
+    premier_par(id_partenaire, region, gamme, region) AS premier_region,
+    premier_par(id_partenaire, (region, code_ville_partenaire), gamme, region) AS premier_ville,
+    premier_par(id_partenaire, gamme, gamme, region) AS premier_gamme,
+    premier_par(id_partenaire, (gamme, code_specialite_partenaire), gamme, region)
+        AS premier_specialite,
+    premier_par(id_partenaire, code_potentiel, gamme, region) AS premier_potentiel,
+    premier_par(id_partenaire, code_type_etablissement, gamme, region) AS premier_etablissement
+FROM (
+    -- gamme and region: short names for the masks' arguments
+    SELECT *, code_gamme_partenaire AS gamme, code_region_partenaire AS region FROM profil_vu
+    WHERE id_profil IN (SELECT id_profil FROM contact)
+)
+ORDER BY id_profil;
+
+DROP TABLE profil_vu;
+
+-- Each user's activity per month, gamme, region and partner status: what /users
+-- counts distinct users over, in a table some six times smaller than contact.
+CREATE TABLE activite AS
+SELECT
+    * EXCLUDE (gamme, region),
+    premier_par(id_utilisateur, NULL, gamme, region) AS premier_tout,
+    premier_par(id_utilisateur, (annee, mois), gamme, region) AS premier_mois,
+    premier_par(id_utilisateur, gamme, gamme, region) AS premier_gamme,
+    premier_par(id_utilisateur, region, gamme, region) AS premier_region,
+    premier_par(id_utilisateur, code_statut_partenaire, gamme, region) AS premier_statut
+FROM (
+    SELECT DISTINCT
+        id_utilisateur,
+        CAST(year(date_visite) AS SMALLINT) AS annee,
+        CAST(month(date_visite) AS TINYINT) AS mois,
+        code_gamme_partenaire,
+        code_region_partenaire,
+        code_statut_partenaire,
+        -- short names for the masks' arguments
+        code_gamme_partenaire AS gamme,
+        code_region_partenaire AS region
+    FROM contact
+);
