@@ -4,8 +4,8 @@ For each size: publish a demo snapshot (cached under data/bench-engine/, reused 
 next run), then in a fresh process load it, note the load time and the RSS, and time
 every endpoint for three filters: (a) the empty filter, (b) one SUP's team for one
 year, (c) one rep for one month. Each figure is the median of ``--runs`` runs; the
-engine caches nothing, so every run computes its answer. Results go to
-docs/benchmarks-engine.md.
+engine caches nothing, so every run computes its answer. Results go to the
+`engine` section of docs/benchmarks.md.
 
     just bench-engine                          # 1M and 10M contact rows, 10 runs
     just bench-engine --contacts 200000 --runs 3
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: the project's packages are beside bench/
     sys.path.insert(0, str(ROOT))
 
-from bench.report import machine  # noqa: E402
+from bench.report import machine, write_section  # noqa: E402
 from engine import ENDPOINTS, Engine, InvestFilter  # noqa: E402
 from engine.analyst import connect  # noqa: E402
 from snapshot.demo import generate  # noqa: E402
@@ -35,7 +35,6 @@ from snapshot.layout import current_id  # noqa: E402
 from snapshot.manifest import Source  # noqa: E402
 
 CACHE = ROOT / "data" / "bench-engine"
-REPORT = ROOT / "docs" / "benchmarks-engine.md"
 SEED = 42
 # Targets on this 2-core machine, per endpoint median (ms): contacts -> filter -> ms.
 TARGETS = {1_000_000: {"empty": 40}, 10_000_000: {"empty": 250, "team-year": 50}}
@@ -149,7 +148,7 @@ def measure(data_dir: Path, filters: dict[str, dict[str, object]], runs: int) ->
 
 def markdown(results: list[dict], runs: int, command: str) -> str:
     lines = [
-        "# Engine benchmark",
+        "## Engine (`just bench-engine`)",
         "",
         f"Command: `{command}` (bench/bench_engine.py). Machine: {machine()}.",
         f"Demo data (seed {SEED}); each figure is the median of {runs} runs of one endpoint "
@@ -160,7 +159,7 @@ def markdown(results: list[dict], runs: int, command: str) -> str:
         targets = TARGETS.get(r["target"], {})
         f = r["filters"]
         lines += [
-            f"## {r['contacts']:,} contact rows",
+            f"### {r['contacts']:,} contact rows",
             "",
             f"Load {r['load_s']:.1f} s; RSS {r['rss_mb']:.0f} MB after the load, "
             f"{r['rss_after_runs_mb']:.0f} MB after the runs ({r['rss_before_mb']:.0f} MB "
@@ -188,7 +187,7 @@ def markdown(results: list[dict], runs: int, command: str) -> str:
 
 
 NOTES = [
-    "## How the engine gets there, and where it does not",
+    "### How the engine gets there, and where it does not",
     "",
     "- Loading builds one contact table (a row per visit row, SPEC §4) with 2-byte code "
     "ids, stored by management-tree rank and date: a team's or a rep's filter is a "
@@ -254,8 +253,9 @@ def main() -> None:
             }
         )
     command = "just bench-engine " + " ".join(sys.argv[1:])
-    REPORT.write_text(markdown(results, args.runs, command.strip()), encoding="utf-8")
-    print(REPORT.read_text(encoding="utf-8"))
+    text = markdown(results, args.runs, command.strip())
+    write_section("engine", text)
+    print(text)
 
 
 if __name__ == "__main__":

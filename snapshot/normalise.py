@@ -190,7 +190,7 @@ class Normaliser:
     that a table can be cleaned while the next one is still being read), then counts
     what needs all of them. Parents come first in TABLES, as KEEP_WHEN needs."""
 
-    def __init__(self, raw_dir: Path, clean_dir: Path, memory_limit: str = "256MB") -> None:
+    def __init__(self, raw_dir: Path, clean_dir: Path, memory_limit: str = "128MB") -> None:
         self._raw, self._clean = raw_dir, clean_dir
         self._con = duckdb.connect(
             config={
