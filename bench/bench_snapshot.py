@@ -128,7 +128,8 @@ def main() -> None:
         "## Snapshot extraction (`just bench-snapshot`)",
         "",
         f"Machine: {machine()}; MariaDB on loopback; messy demo data (seed 1); "
-        f"median of {args.runs} runs of `visites snapshot` each in a fresh process.",
+        f"median of {args.runs} runs of `visites snapshot` each in a fresh process; "
+        "peak RSS is the job process's `ru_maxrss`, the highest of the runs.",
         "",
         "| visits | source rows | demo load (s) | wall (s) | source rows/s | peak RSS (MB) |",
         "|---:|---:|---:|---:|---:|---:|",

@@ -20,7 +20,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tokens_file: Path | None = None
     refresh_interval: float | None = None
     keep_snapshots: int = 5
-    batch_rows: int = 50_000
+    batch_rows: int = 25_000
     cache_size: int = 1024  # answers the API keeps in memory (LRU)
     poll_interval: float = 1.0  # seconds between the API's looks at CURRENT
 

@@ -7,18 +7,19 @@ whatever the table size. Every repair, default and drop is counted in ``quality`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
 import msgspec
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from snapshot.layout import table_path
 from snapshot.tables import (
     EVALUATION_DETAILED,
     PARTENAIRE_VISITE,
-    TABLES,
     TEMPORAL_KINDS,
     TEXT_KINDS,
     Column,
@@ -85,16 +86,34 @@ COLUMN_RULES: tuple[tuple[str, Callable[[Column], bool], Callable[[str, Column],
     ),
 )
 
-# Rules across tables: rule -> SQL counting it over the raw views.
+
+class Parent(msgspec.Struct, frozen=True):
+    """A child table's rows are kept only when their parent exists (SPEC §3); the rows
+    dropped are counted as ``rule``."""
+
+    table: str
+    key: str
+    child_key: str
+    rule: str
+
+
+KEEP_WHEN: dict[str, Parent] = {
+    PARTENAIRE_VISITE.name: Parent(
+        "tab_visite", "id_visite", "id_visite", "orphan_partenaire_visite_dropped"
+    ),
+    EVALUATION_DETAILED.name: Parent(
+        "tab_evaluation", "id", "id_evaluation", "orphan_evaluation_detailed_dropped"
+    ),
+}
+
+# DuckDB's hash of a semi-join's parent keys does not keep to its memory limit and
+# grows with the parent, so a child is cleaned one range of about this many parent
+# keys at a time. Extraction writes parents and tab_partenaire_visite in key order, so
+# Parquet statistics let each range read only its own row groups.
+KEYS_PER_RANGE = 250_000
+
+# Rules across tables: rule -> SQL counting it over the views.
 RELATION_RULES: dict[str, str] = {
-    "orphan_partenaire_visite_dropped": (
-        "SELECT count(*) FROM raw.tab_partenaire_visite "
-        "WHERE id_visite NOT IN (SELECT id_visite FROM raw.tab_visite)"
-    ),
-    "orphan_evaluation_detailed_dropped": (
-        "SELECT count(*) FROM raw.tab_evaluation_detailed "
-        "WHERE id_evaluation NOT IN (SELECT id FROM raw.tab_evaluation)"
-    ),
     "visites_unknown_utilisateur": (
         "SELECT count(*) FROM raw.tab_visite "
         "WHERE id_utilisateur NOT IN (SELECT id_utilisateur FROM raw.tab_utilisateur)"
@@ -118,30 +137,27 @@ RELATION_RULES: dict[str, str] = {
         SELECT count(DISTINCT start) FROM chain WHERE reached = start""",
 }
 
-# Rows kept only when their parent exists (SPEC §3).
-KEEP_WHEN: dict[str, str] = {
-    PARTENAIRE_VISITE.name: "id_visite IN (SELECT id_visite FROM raw.tab_visite)",
-    EVALUATION_DETAILED.name: "id_evaluation IN (SELECT id FROM raw.tab_evaluation)",
-}
-
 RULES: tuple[str, ...] = (
     *(rule for rule, _, _ in COLUMN_RULES),
     "labels_missing",
+    *(parent.rule for parent in KEEP_WHEN.values()),
     *RELATION_RULES,
 )
 
 
-def _labels_missing_sql() -> str:
-    """Distinct codes used by the data that have no label of any of their types."""
-    used = " UNION ".join(
-        f'SELECT "{c.name}" AS code, [{_sql_text(c.labelled_by)}] AS types '
-        f'FROM clean.{t.name} WHERE "{c.name}" IS NOT NULL'
-        for t in TABLES
-        for c in t.columns
+def _unlabelled_codes_sql(table: Table) -> str | None:
+    """Distinct codes of one clean table that have no label of any of their types; one
+    table at a time keeps DuckDB's working set that of the largest table, not the sum."""
+    used = " UNION ALL ".join(
+        f"SELECT code, [{_sql_text(c.labelled_by)}] AS types FROM (SELECT DISTINCT "
+        f'"{c.name}" AS code FROM clean.{table.name} WHERE "{c.name}" IS NOT NULL)'
+        for c in table.columns
         if c.labelled_by
     )
+    if not used:
+        return None
     return (
-        f"SELECT count(DISTINCT code) FROM ({used}) used WHERE NOT EXISTS ("
+        f"SELECT DISTINCT code FROM ({used}) used WHERE NOT EXISTS ("
         "SELECT 1 FROM clean.tab_par_codification k WHERE k.code_codification = used.code "
         "AND list_contains(used.types, k.type_codification))"
     )
@@ -155,16 +171,57 @@ def _view(con: duckdb.DuckDBPyConnection, schema: str, folder: Path, table: Tabl
     )
 
 
-def _write_clean(con: duckdb.DuckDBPyConnection, table: Table, out: Path) -> int:
-    columns = ", ".join(f'{_clean_expr(c)} AS "{c.name}"' for c in table.columns)
-    where = f" WHERE {KEEP_WHEN[table.name]}" if table.name in KEEP_WHEN else ""
-    reader = con.sql(f"SELECT {columns} FROM raw.{table.name}{where}").to_arrow_reader(
-        STREAM_BATCH_ROWS
+def _key_ranges(
+    con: duckdb.DuckDBPyConnection, parent: Parent, keys_per_range: int
+) -> list[tuple[int, int]]:
+    """Inclusive ranges that cover every parent key, about ``keys_per_range`` each.
+    Child keys outside them have no parent, so no range needs to reach them."""
+    key, source = f'"{parent.key}"', f"raw.{parent.table}"
+    [(keys, low, high)] = con.execute(
+        f"SELECT count(*), min({key}), max({key}) FROM {source}"
+    ).fetchall()
+    if not keys:
+        return []
+    parts = -(-keys // keys_per_range)
+    cuts: list[int] = []
+    if parts > 1:
+        # approx_quantile keeps a bounded sketch; ranges only need to be about even.
+        [(cuts,)] = con.execute(
+            f"SELECT approx_quantile({key}, $fractions::FLOAT[]) FROM {source}",
+            {"fractions": [i / parts for i in range(1, parts)]},
+        ).fetchall()
+    starts = sorted({low, *cuts})
+    return [(start, end - 1) for start, end in itertools.pairwise(starts)] + [(starts[-1], high)]
+
+
+def _clean_batches(
+    con: duckdb.DuckDBPyConnection, table: Table, select: str, keys_per_range: int
+) -> Iterator[pa.RecordBatch]:
+    """The clean rows of one table, in batches; a child table's by parent key range."""
+    parent = KEEP_WHEN.get(table.name)
+    if parent is None:
+        yield from con.sql(f"{select} FROM raw.{table.name}").to_arrow_reader(STREAM_BATCH_ROWS)
+        return
+    child_key, key = f'"{parent.child_key}"', f'"{parent.key}"'
+    in_range = (
+        f"{child_key} BETWEEN $low AND $high AND {child_key} IN "
+        f"(SELECT {key} FROM raw.{parent.table} WHERE {key} BETWEEN $low AND $high)"
     )
+    for low, high in _key_ranges(con, parent, keys_per_range):
+        yield from con.sql(
+            f"{select} FROM raw.{table.name} WHERE {in_range}",
+            params={"low": low, "high": high},
+        ).to_arrow_reader(STREAM_BATCH_ROWS)
+
+
+def _write_clean(
+    con: duckdb.DuckDBPyConnection, table: Table, out: Path, keys_per_range: int
+) -> int:
+    select = "SELECT " + ", ".join(f'{_clean_expr(c)} AS "{c.name}"' for c in table.columns)
     schema = table.clean_schema()
     rows = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in reader:
+        for batch in _clean_batches(con, table, select, keys_per_range):
             writer.write_batch(batch.cast(schema), row_group_size=ROW_GROUP_ROWS)
             rows += batch.num_rows
     return rows
@@ -188,18 +245,30 @@ def _column_counts(con: duckdb.DuckDBPyConnection, table: Table) -> dict[tuple[s
 class Normaliser:
     """Cleans the raw tables of ``raw_dir`` into ``clean_dir``, one table at a time (so
     that a table can be cleaned while the next one is still being read), then counts
-    what needs all of them. Parents come first in TABLES, as KEEP_WHEN needs."""
+    what needs all of them. Parents come first in TABLES, as KEEP_WHEN needs, and the
+    codification first of all, as the labels check needs."""
 
-    def __init__(self, raw_dir: Path, clean_dir: Path, memory_limit: str = "128MB") -> None:
+    def __init__(
+        self,
+        raw_dir: Path,
+        clean_dir: Path,
+        memory_limit: str = "128MB",
+        keys_per_range: int = KEYS_PER_RANGE,
+    ) -> None:
         self._raw, self._clean = raw_dir, clean_dir
+        self._keys_per_range = keys_per_range
         self._con = duckdb.connect(
             config={
                 "memory_limit": memory_limit,
-                "threads": 2,
+                # The other core reads the next table from MySQL; one thread also
+                # keeps DuckDB's working set the same whatever the table size.
+                "threads": 1,
                 "temp_directory": str(clean_dir / ".duckdb-tmp"),
             }
         )
         self._by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
+        self._dropped: dict[str, int] = {}
+        self._unlabelled: set[str] = set()
 
     def __enter__(self) -> Normaliser:
         return self
@@ -210,17 +279,25 @@ class Normaliser:
     def clean(self, table: Table) -> int:
         """Write the clean table; returns its rows."""
         _view(self._con, "raw", self._raw, table)
-        rows = _write_clean(self._con, table, table_path(self._clean, table.name))
+        out = table_path(self._clean, table.name)
+        rows = _write_clean(self._con, table, out, self._keys_per_range)
         _view(self._con, "clean", self._clean, table)
+        if table.name in KEEP_WHEN:
+            source_rows = pq.ParquetFile(table_path(self._raw, table.name)).metadata.num_rows
+            self._dropped[KEEP_WHEN[table.name].rule] = source_rows - rows
         for (rule, column), count in _column_counts(self._con, table).items():
             if count:
                 self._by_column[rule][f"{table.name}.{column}"] = count
+        if unlabelled := _unlabelled_codes_sql(table):
+            self._unlabelled.update(code for (code,) in self._con.execute(unlabelled).fetchall())
         return rows
 
     def quality(self) -> Quality:
         """Every count, once all tables are clean."""
         totals = {rule: sum(counts.values()) for rule, counts in self._by_column.items()}
-        for rule, sql in {"labels_missing": _labels_missing_sql(), **RELATION_RULES}.items():
+        totals |= self._dropped
+        totals["labels_missing"] = len(self._unlabelled)
+        for rule, sql in RELATION_RULES.items():
             totals[rule] = int(self._con.execute(sql).fetchone()[0])
         return Quality(
             totals={rule: totals[rule] for rule in RULES},
