@@ -32,7 +32,7 @@ import msgspec
 from api.tokens import create_token
 from bench.report import machine, median, write_section
 from engine import Engine, VisiteFilter
-from snapshot.job import take_demo_snapshot
+from snapshot.demo import take_demo_snapshot
 from snapshot.layout import current_dir
 from snapshot.manifest import read_manifest
 

@@ -7,9 +7,8 @@ import sys
 
 from cli.snapshot import publish
 from config import Settings
-from snapshot.demo import generate
+from snapshot.demo import generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
-from snapshot.job import take_demo_snapshot
 from snapshot.manifest import Source
 from snapshot.mysql import describe_url
 

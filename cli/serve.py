@@ -12,7 +12,8 @@ import uvicorn.config
 
 from api.tokens import TokenError, create_token, read_tokens
 from config import Settings
-from snapshot.job import SnapshotBusy, take_demo_snapshot
+from snapshot.demo import take_demo_snapshot
+from snapshot.job import SnapshotBusy
 from snapshot.layout import current_id
 
 DEMO_VISITS = 200_000

@@ -6,6 +6,7 @@ deterministic from its seed and vectorised end to end (numpy draws, pyarrow take
 same call gives the same tables at 2,000 or 7,000,000 visits, and a million visits take
 seconds. ``messy=True`` then injects every fault the source schema warns about, each on a
 small share of rows (see ``MESSY_FAULTS``), so that the normalisation has something to count.
+``take_demo_snapshot`` publishes them through the snapshot job, with no MySQL involved.
 
 The calendar is fixed (``FIRST_DAY`` .. ``LAST_DAY``) rather than taken from today, so that
 a seed names one data set forever.
@@ -15,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from snapshot.job import Progress, take_snapshot
+from snapshot.manifest import Manifest, Source
 from snapshot.tables import BY_NAME, TABLES, Kind
 
 # ---------------------------------------------------------------------------------------
@@ -1390,3 +1394,24 @@ def _make_messy(rng: np.random.Generator, tables: dict[str, pa.Table]) -> dict[s
     for _, fault in _FAULTS:
         fault(soiler)
     return soiler.tables
+
+
+def take_demo_snapshot(
+    data_dir: Path,
+    *,
+    visits: int,
+    seed: int,
+    messy: bool = False,
+    keep: int = 5,
+    batch_rows: int = 50_000,
+    progress: Progress = lambda *_: None,
+) -> Manifest:
+    """Publish a snapshot of generated CRM data: no MySQL involved."""
+    tables = generate(visits=visits, seed=seed, messy=messy)
+    return take_snapshot(
+        data_dir,
+        Source(kind="demo", seed=seed, visits=visits, messy=messy),
+        lambda table: tables[table.name].to_batches(max_chunksize=batch_rows),
+        keep=keep,
+        progress=progress,
+    )

@@ -22,7 +22,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from snapshot.demo import generate
 from snapshot.layout import (
     CURRENT,
     MANIFEST,
@@ -165,24 +164,3 @@ def _publish(data_dir: Path, staging: Path, snapshot_id: str) -> None:
     os.rename(staging, snapshot_dir(data_dir, snapshot_id))
     fsync_dir(snapshots_dir(data_dir))
     write_atomically(data_dir / CURRENT, snapshot_id + "\n")
-
-
-def take_demo_snapshot(
-    data_dir: Path,
-    *,
-    visits: int,
-    seed: int,
-    messy: bool = False,
-    keep: int = 5,
-    batch_rows: int = 50_000,
-    progress: Progress = lambda *_: None,
-) -> Manifest:
-    """Publish a snapshot of generated CRM data: no MySQL involved."""
-    tables = generate(visits=visits, seed=seed, messy=messy)
-    return take_snapshot(
-        data_dir,
-        Source(kind="demo", seed=seed, visits=visits, messy=messy),
-        lambda table: tables[table.name].to_batches(max_chunksize=batch_rows),
-        keep=keep,
-        progress=progress,
-    )

@@ -24,7 +24,7 @@ import pytest
 from helpers import free_port, run_visites, serving, wait_ready
 
 from engine import ENDPOINTS, Engine
-from snapshot.job import take_demo_snapshot
+from snapshot.demo import take_demo_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import read_manifest
 

@@ -16,9 +16,8 @@ import pymysql
 from helpers import ROOT, VISITES, run_visites, visites_environ
 from sqlalchemy.engine import make_url
 
-from snapshot.demo import generate
+from snapshot.demo import generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
-from snapshot.job import take_demo_snapshot
 from snapshot.layout import current_dir, current_id, published_ids, snapshots_dir
 from snapshot.manifest import read_manifest
 from snapshot.schema import schema_statements
