@@ -37,17 +37,6 @@ class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
     message: str | None = None  # the job's last line: its summary or its reason
 
 
-def job_environment(settings: Settings) -> dict[str, str]:
-    """The job reads its settings from the environment: pass the server's own."""
-    values = {
-        "VISITES_DATA_DIR": str(settings.data_dir),
-        "VISITES_MYSQL_URL": settings.mysql_url,
-        "VISITES_KEEP_SNAPSHOTS": str(settings.keep_snapshots),
-        "VISITES_BATCH_ROWS": str(settings.batch_rows),
-    }
-    return {**os.environ, **{k: v for k, v in values.items() if v is not None}}
-
-
 class Refresher:
     """Runs ``visites snapshot`` in the background, one run at a time."""
 
@@ -93,7 +82,7 @@ class Refresher:
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
-            env=job_environment(self._settings),
+            env={**os.environ, **self._settings.environ()},
         )
         try:
             output, _ = await process.communicate()

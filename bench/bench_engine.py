@@ -22,18 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+from bench.report import machine, write_section
+from engine import ENDPOINTS, Engine, InvestFilter
+from engine.analyst import connect
+from snapshot.demo import generate, take_demo_snapshot
+from snapshot.layout import current_id
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: the project's packages are beside bench/
-    sys.path.insert(0, str(ROOT))
-
-from bench.report import machine, write_section  # noqa: E402
-from engine import ENDPOINTS, Engine, InvestFilter  # noqa: E402
-from engine.analyst import connect  # noqa: E402
-from snapshot.demo import generate  # noqa: E402
-from snapshot.job import take_snapshot  # noqa: E402
-from snapshot.layout import current_id  # noqa: E402
-from snapshot.manifest import Source  # noqa: E402
-
 CACHE = ROOT / "data" / "bench-engine"
 SEED = 42
 # Targets on this 2-core machine, per endpoint median (ms): contacts -> filter -> ms.
@@ -59,14 +54,8 @@ def prepare(contacts: int) -> Path:
     ratio = generate(visits=sample, seed=SEED)["tab_partenaire_visite"].num_rows / sample
     visits = round(contacts / ratio)
     print(f"generating {visits:,} visits for ~{contacts:,} contact rows", file=sys.stderr)
-    tables = generate(visits=visits, seed=SEED)
     data_dir.mkdir(parents=True, exist_ok=True)
-    take_snapshot(
-        data_dir,
-        Source(kind="demo", seed=SEED, visits=visits),
-        lambda table: tables[table.name].to_batches(max_chunksize=65_536),
-        keep=1,
-    )
+    take_demo_snapshot(data_dir, visits=visits, seed=SEED, keep=1, batch_rows=65_536)
     return data_dir
 
 

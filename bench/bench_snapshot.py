@@ -17,22 +17,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 import duckdb
 import pymysql
 
-from bench.report import machine, median, write_section
-from snapshot.layout import current_dir
+from bench.report import machine, write_section
+from snapshot.layout import current_dir, table_path
 from snapshot.manifest import Manifest, read_manifest
+from snapshot.normalise import KEEP_WHEN
 from snapshot.tables import TABLES, TEXT_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER = "mysql+pymysql://root:@127.0.0.1:3306"
+HOST, USER = "127.0.0.1", "root"
+SERVER = f"mysql+pymysql://{USER}:@{HOST}:3306"
 # What the job drops on purpose (SPEC §3); every other row must arrive.
-DROPS = {
-    "tab_partenaire_visite": "orphan_partenaire_visite_dropped",
-    "tab_evaluation_detailed": "orphan_evaluation_detailed_dropped",
-}
+DROPS = {name: parent.rule for name, parent in KEEP_WHEN.items()}
 
 
 def visites(data_dir: Path, url: str, *args: str) -> tuple[float, int]:
@@ -51,7 +51,7 @@ def visites(data_dir: Path, url: str, *args: str) -> tuple[float, int]:
 def check(manifest: Manifest, folder: Path, database: str) -> list[str]:
     """The acceptance points; returns what does not hold."""
     problems = []
-    connection = pymysql.connect(host="127.0.0.1", user="root", database=database)
+    connection = pymysql.connect(host=HOST, user=USER, database=database)
     with connection, connection.cursor() as cursor:
         for table in TABLES:
             cursor.execute(f"SELECT COUNT(*) FROM {table.name}")
@@ -68,7 +68,7 @@ def check(manifest: Manifest, folder: Path, database: str) -> list[str]:
         for column in table.columns:
             if column.kind in TEXT_KINDS:
                 [(spaced,)] = duckdb.sql(
-                    f"SELECT count(*) FROM '{folder}/{table.name}.parquet' "
+                    f"SELECT count(*) FROM '{table_path(folder, table.name)}' "
                     f'WHERE "{column.name}" <> trim("{column.name}")'
                 ).fetchall()
                 if spaced:
@@ -78,7 +78,7 @@ def check(manifest: Manifest, folder: Path, database: str) -> list[str]:
 
 def bench(visits: int, runs: int) -> dict[str, object]:
     database = f"visites_bench_{visits}"
-    admin = pymysql.connect(host="127.0.0.1", user="root")
+    admin = pymysql.connect(host=HOST, user=USER)
     with admin.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {database}")
         cursor.execute(f"CREATE DATABASE {database} CHARACTER SET utf8mb4")

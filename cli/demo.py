@@ -7,9 +7,8 @@ import sys
 
 from cli.snapshot import publish
 from config import Settings
-from snapshot.demo import generate, take_demo_snapshot
+from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
-from snapshot.manifest import Source
 from snapshot.mysql import describe_url
 
 
@@ -21,8 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "publish it as the current snapshot; with --mysql, load it into the database "
         "named by VISITES_MYSQL_URL instead.",
     )
-    parser.add_argument("--visits", type=int, default=200_000, help="visits (default 200000)")
-    parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--visits", type=int, default=DEFAULT_VISITS, help=f"visits (default {DEFAULT_VISITS})"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     parser.add_argument("--messy", action="store_true", help="inject real-world data faults")
     parser.add_argument("--mysql", action="store_true", help="load into VISITES_MYSQL_URL instead")
     parser.set_defaults(run=run)
@@ -39,10 +42,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         rows = sum(t.num_rows for t in tables.values())
         print(f"loaded {rows:,} demo rows ({args.visits:,} visits) into {host}/{database}")
         return 0
-    source = Source(kind="demo", seed=args.seed, visits=args.visits, messy=args.messy)
     return publish(
         settings,
-        source,
         lambda progress: take_demo_snapshot(
             settings.data_dir,
             visits=args.visits,

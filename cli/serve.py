@@ -12,12 +12,9 @@ import uvicorn.config
 
 from api.tokens import TokenError, create_token, read_tokens
 from config import Settings
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, take_demo_snapshot
 from snapshot.job import SnapshotBusy
 from snapshot.layout import current_id
-
-DEMO_VISITS = 200_000
-DEMO_SEED = 42
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="serve the dashboard API (builds demo data first if there is no snapshot)",
         description="Serve the six dashboard endpoints, /snapshot, /health, /ready, "
         "/metrics and the OpenAPI docs (/schema). With no snapshot in VISITES_DATA_DIR, "
-        f"first publish a demo snapshot ({DEMO_VISITS:,} visits); with no token in "
+        f"first publish a demo snapshot ({DEFAULT_VISITS:,} visits); with no token in "
         "VISITES_TOKENS_FILE, create an admin token and print it once.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
@@ -63,13 +60,13 @@ def ensure_demo_snapshot(settings: Settings) -> None:
         return
     print(
         f"visites serve: no snapshot in {settings.data_dir}: "
-        f"publishing demo data ({DEMO_VISITS:,} visits, seed {DEMO_SEED})...",
+        f"publishing demo data ({DEFAULT_VISITS:,} visits, seed {DEFAULT_SEED})...",
         file=sys.stderr,
     )
     take_demo_snapshot(
         settings.data_dir,
-        visits=DEMO_VISITS,
-        seed=DEMO_SEED,
+        visits=DEFAULT_VISITS,
+        seed=DEFAULT_SEED,
         keep=settings.keep_snapshots,
         batch_rows=settings.batch_rows,
     )

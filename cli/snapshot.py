@@ -36,7 +36,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     source = Source(kind="mysql", host=host, database=database)
     return publish(
         settings,
-        source,
         lambda progress: _from_mysql(settings, source, args.keep, progress),
     )
 
@@ -55,11 +54,7 @@ def _from_mysql(
         )
 
 
-def publish(
-    settings: Settings,
-    source: Source,
-    make: Callable[[Progress], Manifest],
-) -> int:
+def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
     """Run a snapshot, report progress on a terminal and one line at the end."""
     progress = TerminalProgress() if sys.stderr.isatty() else (lambda *_: None)
     try:

@@ -1,6 +1,6 @@
 """All of visites' configuration: environment variables with the ``VISITES_`` prefix.
 
-Every layer receives a ``Settings`` value; nothing reads ``os.environ`` elsewhere.
+Every layer receives a ``Settings`` value; no ``VISITES_*`` variable is read elsewhere.
 """
 
 from __future__ import annotations
@@ -28,15 +28,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"
 
+    def environ(self) -> dict[str, str]:
+        """The ``VISITES_*`` variables that ``load_settings`` reads back as these settings:
+        how a child process (the snapshot job) gets its parent's settings."""
+        fields = msgspec.structs.asdict(self)
+        return {PREFIX + k.upper(): str(v) for k, v in fields.items() if v is not None}
+
 
 class ConfigError(ValueError):
     """A ``VISITES_*`` variable holds a value that cannot be used."""
 
 
-def _number(environ: Mapping[str, str], name: str, kind: type, minimum: float) -> object:
+def _number(
+    environ: Mapping[str, str], name: str, kind: type, minimum: float, default: object
+) -> object:
     raw = environ.get(PREFIX + name, "").strip()
     if not raw:
-        return None
+        return default
     try:
         value = kind(raw)
     except ValueError:
@@ -51,19 +59,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
     defaults = Settings()
-    data_dir = Path(env.get(PREFIX + "DATA_DIR") or defaults.data_dir)
     tokens = env.get(PREFIX + "TOKENS_FILE")
-    keep = _number(env, "KEEP_SNAPSHOTS", int, 1)
-    batch = _number(env, "BATCH_ROWS", int, 1)
-    cache = _number(env, "CACHE_SIZE", int, 0)
-    poll = _number(env, "POLL_INTERVAL", float, 0.1)
     return Settings(
         mysql_url=env.get(PREFIX + "MYSQL_URL") or None,
-        data_dir=data_dir,
+        data_dir=Path(env.get(PREFIX + "DATA_DIR") or defaults.data_dir),
         tokens_file=Path(tokens) if tokens else None,
-        refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1),
-        keep_snapshots=defaults.keep_snapshots if keep is None else keep,
-        batch_rows=defaults.batch_rows if batch is None else batch,
-        cache_size=defaults.cache_size if cache is None else cache,
-        poll_interval=defaults.poll_interval if poll is None else poll,
+        refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1, None),
+        keep_snapshots=_number(env, "KEEP_SNAPSHOTS", int, 1, defaults.keep_snapshots),
+        batch_rows=_number(env, "BATCH_ROWS", int, 1, defaults.batch_rows),
+        cache_size=_number(env, "CACHE_SIZE", int, 0, defaults.cache_size),
+        poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),
     )

@@ -26,6 +26,10 @@ from snapshot.job import Progress, take_snapshot
 from snapshot.manifest import Manifest, Source
 from snapshot.tables import BY_NAME, TABLES, Kind
 
+# What `visites demo` and a first `visites serve` generate unless told otherwise.
+DEFAULT_VISITS = 200_000
+DEFAULT_SEED = 42
+
 # ---------------------------------------------------------------------------------------
 # Reference data: what a Moroccan pharmaceutical CRM actually holds.
 # ---------------------------------------------------------------------------------------
@@ -1107,7 +1111,9 @@ def _business_cases(
 # ---------------------------------------------------------------------------------------
 
 
-def generate(visits: int = 200_000, seed: int = 42, messy: bool = False) -> dict[str, pa.Table]:
+def generate(
+    visits: int = DEFAULT_VISITS, seed: int = DEFAULT_SEED, messy: bool = False
+) -> dict[str, pa.Table]:
     """The eight source tables, keyed by table name, each in its raw schema.
 
     ``visits`` rows in tab_visite exactly; everything else scales with it (one partner per

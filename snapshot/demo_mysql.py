@@ -122,11 +122,9 @@ def _lines(batch: pa.RecordBatch) -> memoryview:
 
 def _field_text(column: pa.Array) -> pa.Array:
     """A column as escaped text, NULL as \\N (so the joined line is never NULL)."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        text = column.cast(pa.string())
-        if pc.any(pc.match_substring_regex(text, NEEDS_ESCAPE)).as_py():
-            for raw, escaped in ESCAPES:
-                text = pc.replace_substring(text, raw, escaped)
-    else:
-        text = column.cast(pa.string())
+    text = column.cast(pa.string())
+    is_text = pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+    if is_text and pc.any(pc.match_substring_regex(text, NEEDS_ESCAPE)).as_py():
+        for raw, escaped in ESCAPES:
+            text = pc.replace_substring(text, raw, escaped)
     return pc.fill_null(text, NULL)

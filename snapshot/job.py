@@ -97,7 +97,7 @@ def _read_and_clean(
             source_rows[table.name] = _write_raw(
                 table, read(table), table_path(raw, table.name), progress
             )
-            cleaning[table.name] = cleaner.submit(normaliser.clean, table)
+            cleaning[table.name] = cleaner.submit(normaliser.clean, table, source_rows[table.name])
         rows = {name: future.result() for name, future in cleaning.items()}
         return source_rows, rows, normaliser.quality()
 

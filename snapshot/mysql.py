@@ -1,9 +1,10 @@
 """Reading the CRM out of MySQL/MariaDB, fast, in one consistent read.
 
 PyMySQL parses rows in pure Python (about 60k rows/s here), while the server can send
-far more. So we ask the server to do the row encoding: each round trip returns *one*
-value, a CSV text of up to ``batch_rows`` rows built by ``GROUP_CONCAT``, which
-pyarrow's C++ CSV reader turns into a typed record batch. Chunks walk the table's key
+far more. So we ask the server to do the row encoding: each round trip returns one row,
+whose main value is a CSV text of up to ``batch_rows`` rows built by ``GROUP_CONCAT``
+(beside the chunk's row count and last key), which pyarrow's C++ CSV reader turns into
+a typed record batch. Chunks walk the table's key
 in order (keyset pagination), all inside a single ``REPEATABLE READ`` transaction
 started ``WITH CONSISTENT SNAPSHOT``, so the eight tables are one point in time and
 memory stays bounded by the chunk size, whatever the table size.
@@ -45,6 +46,7 @@ def describe_url(url: str) -> tuple[str | None, str | None]:
 
 # NULL is sent as an unquoted \N; text is always quoted, so a string "\N" stays a string.
 NULL_FIELD = "\\N"
+NULL_SQL = "'" + NULL_FIELD.replace("\\", "\\\\") + "'"  # the same, as a MySQL literal
 
 
 def _csv_field(column: Column) -> str:
@@ -56,7 +58,7 @@ def _csv_field(column: Column) -> str:
         value = f"""CONCAT('"', CAST({name} AS CHAR), '"')"""
     else:
         value = name
-    return f"IFNULL({value}, '\\\\N')"
+    return f"IFNULL({value}, {NULL_SQL})"
 
 
 def _chunk_sql(table: Table, first: bool, bounded: bool) -> str:

@@ -18,10 +18,12 @@ import pyarrow.parquet as pq
 
 from snapshot.layout import table_path
 from snapshot.tables import (
+    EVALUATION,
     EVALUATION_DETAILED,
     PARTENAIRE_VISITE,
     TEMPORAL_KINDS,
     TEXT_KINDS,
+    VISITE,
     Column,
     Kind,
     Table,
@@ -88,21 +90,18 @@ COLUMN_RULES: tuple[tuple[str, Callable[[Column], bool], Callable[[str, Column],
 
 
 class Parent(msgspec.Struct, frozen=True):
-    """A child table's rows are kept only when their parent exists (SPEC §3); the rows
-    dropped are counted as ``rule``."""
+    """A child table's rows are kept only when ``child_key`` names a row of ``table``
+    (SPEC §3); the rows dropped are counted as ``rule``."""
 
-    table: str
-    key: str
+    table: Table
     child_key: str
     rule: str
 
 
 KEEP_WHEN: dict[str, Parent] = {
-    PARTENAIRE_VISITE.name: Parent(
-        "tab_visite", "id_visite", "id_visite", "orphan_partenaire_visite_dropped"
-    ),
+    PARTENAIRE_VISITE.name: Parent(VISITE, "id_visite", "orphan_partenaire_visite_dropped"),
     EVALUATION_DETAILED.name: Parent(
-        "tab_evaluation", "id", "id_evaluation", "orphan_evaluation_detailed_dropped"
+        EVALUATION, "id_evaluation", "orphan_evaluation_detailed_dropped"
     ),
 }
 
@@ -150,7 +149,7 @@ def _unlabelled_codes_sql(table: Table) -> str | None:
     table at a time keeps DuckDB's working set that of the largest table, not the sum."""
     used = " UNION ALL ".join(
         f"SELECT code, [{_sql_text(c.labelled_by)}] AS types FROM (SELECT DISTINCT "
-        f'"{c.name}" AS code FROM clean.{table.name} WHERE "{c.name}" IS NOT NULL)'
+        f"{_quoted(c)} AS code FROM clean.{table.name} WHERE {_quoted(c)} IS NOT NULL)"
         for c in table.columns
         if c.labelled_by
     )
@@ -165,7 +164,6 @@ def _unlabelled_codes_sql(table: Table) -> str | None:
 
 def _view(con: duckdb.DuckDBPyConnection, schema: str, folder: Path, table: Table) -> None:
     path = str(table_path(folder, table.name)).replace("'", "''")
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     con.execute(
         f"CREATE OR REPLACE VIEW {schema}.{table.name} AS SELECT * FROM read_parquet('{path}')"
     )
@@ -176,7 +174,7 @@ def _key_ranges(
 ) -> list[tuple[int, int]]:
     """Inclusive ranges that cover every parent key, about ``keys_per_range`` each.
     Child keys outside them have no parent, so no range needs to reach them."""
-    key, source = f'"{parent.key}"', f"raw.{parent.table}"
+    key, source = f'"{parent.table.key}"', f"raw.{parent.table.name}"
     [(keys, low, high)] = con.execute(
         f"SELECT count(*), min({key}), max({key}) FROM {source}"
     ).fetchall()
@@ -202,10 +200,10 @@ def _clean_batches(
     if parent is None:
         yield from con.sql(f"{select} FROM raw.{table.name}").to_arrow_reader(STREAM_BATCH_ROWS)
         return
-    child_key, key = f'"{parent.child_key}"', f'"{parent.key}"'
+    child_key, key = f'"{parent.child_key}"', f'"{parent.table.key}"'
     in_range = (
         f"{child_key} BETWEEN $low AND $high AND {child_key} IN "
-        f"(SELECT {key} FROM raw.{parent.table} WHERE {key} BETWEEN $low AND $high)"
+        f"(SELECT {key} FROM raw.{parent.table.name} WHERE {key} BETWEEN $low AND $high)"
     )
     for low, high in _key_ranges(con, parent, keys_per_range):
         yield from con.sql(
@@ -217,7 +215,7 @@ def _clean_batches(
 def _write_clean(
     con: duckdb.DuckDBPyConnection, table: Table, out: Path, keys_per_range: int
 ) -> int:
-    select = "SELECT " + ", ".join(f'{_clean_expr(c)} AS "{c.name}"' for c in table.columns)
+    select = "SELECT " + ", ".join(f"{_clean_expr(c)} AS {_quoted(c)}" for c in table.columns)
     schema = table.clean_schema()
     rows = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
@@ -266,6 +264,7 @@ class Normaliser:
                 "temp_directory": str(clean_dir / ".duckdb-tmp"),
             }
         )
+        self._con.execute("CREATE SCHEMA raw; CREATE SCHEMA clean")
         self._by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
         self._dropped: dict[str, int] = {}
         self._unlabelled: set[str] = set()
@@ -276,14 +275,13 @@ class Normaliser:
     def __exit__(self, *exc: object) -> None:
         self._con.close()
 
-    def clean(self, table: Table) -> int:
-        """Write the clean table; returns its rows."""
+    def clean(self, table: Table, source_rows: int) -> int:
+        """Write the clean table from its ``source_rows`` raw rows; returns its rows."""
         _view(self._con, "raw", self._raw, table)
         out = table_path(self._clean, table.name)
         rows = _write_clean(self._con, table, out, self._keys_per_range)
         _view(self._con, "clean", self._clean, table)
         if table.name in KEEP_WHEN:
-            source_rows = pq.ParquetFile(table_path(self._raw, table.name)).metadata.num_rows
             self._dropped[KEEP_WHEN[table.name].rule] = source_rows - rows
         for (rule, column), count in _column_counts(self._con, table).items():
             if count:

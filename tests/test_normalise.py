@@ -31,7 +31,7 @@ def normalise(tables: dict[str, pa.Table], folder: Path, keys_per_range: int) ->
     with Normaliser(raw, clean, keys_per_range=keys_per_range) as normaliser:
         for table in TABLES:
             pq.write_table(tables[table.name], table_path(raw, table.name), row_group_size=100)
-            normaliser.clean(table)
+            normaliser.clean(table, tables[table.name].num_rows)
         return normaliser.quality()
 
 

@@ -1,0 +1,40 @@
+"""Settings from the environment, and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, Settings, load_settings
+
+
+def test_defaults_when_nothing_is_set():
+    assert load_settings({}) == Settings()
+
+
+def test_settings_survive_the_trip_to_a_child_process_environment():
+    settings = Settings(
+        mysql_url="mysql+pymysql://reader:secret@crm:3306/crm",
+        data_dir=Path("/srv/visites/data"),
+        tokens_file=Path("/etc/visites/tokens.json"),
+        refresh_interval=900.0,
+        keep_snapshots=3,
+        batch_rows=10_000,
+        cache_size=0,
+        poll_interval=0.5,
+    )
+    assert load_settings(settings.environ()) == settings
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VISITES_BATCH_ROWS", "many", "is not a whole number"),
+        ("VISITES_KEEP_SNAPSHOTS", "0", "must be at least 1"),
+        ("VISITES_POLL_INTERVAL", "0.01", "must be at least 0.1"),
+    ],
+)
+def test_unusable_values_name_the_variable(variable, value, message):
+    with pytest.raises(ConfigError, match=f"{variable}='{value}' {message}"):
+        load_settings({variable: value})
