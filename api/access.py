@@ -22,7 +22,7 @@ class AccessLine(msgspec.Struct):
     path: str
     status: int
     ms: float
-    cache: str | None  # "hit" / "miss" on the dashboard endpoints
+    cache: str | None  # "hit" / "miss" / "revalidated" (304) on the dashboard endpoints
 
 
 def access_log(app: ASGIApp) -> ASGIApp:

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from api.access import access_log
 from api.auth import authenticator, require_admin
 from api.cache import AnswerCache
-from api.errors import FieldError, field_error_response
+from api.errors import MAX_BODY, FieldError, field_error_response
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
@@ -26,8 +26,6 @@ from api.statistics import Answer, Statistics, statistics_route
 from api.tokens import TokenRing
 from config import Settings
 from engine import ENDPOINTS, Engine
-
-MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
 
 DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
 

@@ -27,7 +27,8 @@ V = TypeVar("V")
 class AnswerKey(NamedTuple):
     snapshot_id: str
     endpoint: str
-    filtre: Hashable  # a frozen engine filter: canonical (field order, "2023" vs 2023)
+    # A frozen engine filter, canonical (field order, "2023" vs 2023); None for choices.
+    filtre: Hashable
     scope: int | None  # the token's manager, None for an unscoped token
 
 

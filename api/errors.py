@@ -44,12 +44,14 @@ def field_error_response(_: Request, error: FieldError) -> Response[ErrorBody]:
     )
 
 
+MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
+
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
     401: "Missing or unknown bearer token",
     403: "Not for this token: a user outside its team, or an admin-only action",
     409: "A snapshot refresh is already running",
-    413: "A body over 64 KiB",
+    413: f"A body over {MAX_BODY // 1024} KiB",
     503: "No snapshot answers",
 }
 

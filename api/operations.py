@@ -91,7 +91,9 @@ class ServiceCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         cache = self._operations.cache
         yield CounterMetricFamily("visites_cache_hits", "Answers served from the cache", cache.hits)
-        yield CounterMetricFamily("visites_cache_misses", "Answers computed", cache.misses)
+        yield CounterMetricFamily(
+            "visites_cache_misses", "Requests not served from the cache", cache.misses
+        )
         yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
         with self._operations.engine.lease() as view:
             manifest = view.manifest

@@ -100,10 +100,7 @@ class LazyPage:
 def team_choices(view: SnapshotView, scope: int | None) -> Answer:
     """Blocking (DuckDB). A scoped token is offered its team only (SPEC §7)."""
     started = time.perf_counter()
-    choices = view.choices()
-    if scope is not None:
-        team = [u for u in choices.utilisateurs if view.in_team(scope, u.id_utilisateur)]
-        choices = msgspec.structs.replace(choices, utilisateurs=team)
+    choices = view.choices(scope)
     return Answer(msgspec.json.encode(choices), (time.perf_counter() - started) * 1000)
 
 

@@ -112,6 +112,4 @@ async def swap_if_new(engine: Engine, on_swap: Callable[[str], None]) -> None:
         log.exception("snapshot refresh failed")
         return
     if swapped:
-        with engine.lease() as view:
-            log.info("now serving snapshot %s", view.id)
-            on_swap(view.id)
+        on_swap(engine.snapshot_id)

@@ -24,26 +24,9 @@ from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
 from api.payload import body_schema, decode_filter
 from api.tokens import Token
-from engine import ENDPOINTS, Engine, SnapshotView
+from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
 from engine.filters import Filtre
-from engine.results import (
-    DataResult,
-    EvaluationResult,
-    InvestResult,
-    PartenaireResult,
-    PerformanceResult,
-    UsersResult,
-)
 
-# For the OpenAPI schema only: what each endpoint answers.
-RESULTS: dict[str, type[msgspec.Struct]] = {
-    "data": DataResult,
-    "performance": PerformanceResult,
-    "partenaire": PartenaireResult,
-    "users": UsersResult,
-    "evaluation": EvaluationResult,
-    "invest": InvestResult,
-}
 SUMMARIES = {
     "data": "Contacts overview: 18 counters, by region and city, by gamme and speciality",
     "performance": "Visit performance: by account type, status, potential, region, rep, day",

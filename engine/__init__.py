@@ -1,11 +1,12 @@
 """The analytics engine: embedded DuckDB over the current snapshot (SPEC §2)."""
 
 from engine.database import SnapshotRefused
-from engine.engine import ENDPOINTS, Engine, EngineClosed, NoSnapshot, SnapshotView
+from engine.engine import ENDPOINTS, RESULTS, Engine, EngineClosed, NoSnapshot, SnapshotView
 from engine.filters import EvaluationFilter, InvestFilter, VisiteFilter
 
 __all__ = [
     "ENDPOINTS",
+    "RESULTS",
     "Engine",
     "EngineClosed",
     "EvaluationFilter",

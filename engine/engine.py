@@ -44,6 +44,7 @@ _CONTRACT: dict[str, tuple[type[Filtre], type[Result]]] = {
     "invest": (InvestFilter, InvestResult),
 }
 ENDPOINTS: dict[str, type[Filtre]] = {name: types[0] for name, types in _CONTRACT.items()}
+RESULTS: dict[str, type[Result]] = {name: types[1] for name, types in _CONTRACT.items()}
 
 
 class NoSnapshot(Exception):
@@ -102,9 +103,10 @@ class SnapshotView:
         statement = render("in_team", responsable=responsable, utilisateur=utilisateur)
         return self._database.fetch(statement, _Membre).membre
 
-    def choices(self) -> Choices:
-        """The gammes, regions and users the dashboard's filter bar offers."""
-        return self._database.fetch(render("choices"), Choices)
+    def choices(self, responsable: int | None = None) -> Choices:
+        """The gammes, regions and users the dashboard's filter bar offers; only the team
+        of ``responsable`` when given."""
+        return self._database.fetch(render("choices", responsable=responsable), Choices)
 
 
 class _Slot:

@@ -1,13 +1,14 @@
 -- The dashboard's filter bar: the gammes and regions one can filter on (those of the
--- codification and those the data uses), and the CRM users.
+-- codification and those the data uses), and the CRM users: all of them, or when
+-- $responsable is given, the team of that responsable (SPEC §4), as a scoped token sees.
 WITH gamme AS (
     SELECT id FROM code WHERE type = 'GAMM'
-    UNION SELECT DISTINCT code_gamme_partenaire FROM contact
+    UNION SELECT code_gamme_partenaire FROM contact
 ),
 region AS (
     SELECT id FROM code WHERE type = 'REGI'
-    UNION SELECT DISTINCT code_region_partenaire FROM contact
-    UNION SELECT DISTINCT code_region_partenaire FROM business_case
+    UNION SELECT code_region_partenaire FROM contact
+    UNION SELECT code_region_partenaire FROM business_case
 )
 
 SELECT
@@ -25,5 +26,9 @@ SELECT
             ORDER BY nom NULLS LAST, id_utilisateur
         ), [])
         FROM utilisateur
-        WHERE crm
+        WHERE crm AND (
+            $responsable IS NULL
+            OR id_utilisateur = $responsable
+            OR id_utilisateur IN (SELECT id_utilisateur FROM equipe WHERE id_responsable = $responsable)
+        )
     ) AS utilisateurs

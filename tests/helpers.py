@@ -1,5 +1,6 @@
 """What several test files need: the `visites` command in a subprocess, a served
-instance on a free loopback port, and waiting for something to become true."""
+instance on a free loopback port, waiting for something to become true, the engine's
+own answer, and a connection to a test database."""
 
 from __future__ import annotations
 
@@ -11,9 +12,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
+import msgspec
+import pymysql
+from sqlalchemy.engine import make_url
+
+from engine import Engine
 
 ROOT = Path(__file__).resolve().parents[1]
 VISITES = [sys.executable, "-m", "cli.main"]
@@ -84,3 +90,28 @@ def wait_ready(url: str, process: subprocess.Popen[str], seconds: float) -> None
             return False
 
     assert eventually(ready, seconds), f"visites serve not ready within {seconds} s"
+
+
+def engine_answer(data_dir: Path, endpoint: str, filtre: msgspec.Struct) -> tuple[str, Any]:
+    """The engine's own answer on the current snapshot, from an engine of its own: the
+    snapshot id and the answer as plain values."""
+    engine = Engine.open(data_dir)
+    try:
+        with engine.lease() as view:
+            return view.id, msgspec.to_builtins(view.answer(endpoint, filtre))
+    finally:
+        engine.close()
+
+
+def mysql_connect(url: str) -> pymysql.Connection:
+    """A connection (autocommit) to the database of a SQLAlchemy URL."""
+    parsed = make_url(url)
+    return pymysql.connect(
+        host=parsed.host,
+        port=parsed.port or 3306,
+        user=parsed.username,
+        password=parsed.password or "",
+        database=parsed.database,
+        charset="utf8mb4",
+        autocommit=True,
+    )

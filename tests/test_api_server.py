@@ -15,15 +15,16 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from helpers import free_port, run_visites, serving, wait_ready
+from helpers import engine_answer, eventually, free_port, run_visites, serving, wait_ready
 
-from engine import ENDPOINTS, Engine
+from engine import ENDPOINTS
 from snapshot.demo import take_demo_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import read_manifest
@@ -41,13 +42,7 @@ class Server:
         return httpx.Client(base_url=self.url, headers=headers, timeout=60)
 
     def expected(self, endpoint: str, body: dict[str, Any]) -> tuple[str, Any]:
-        engine = Engine.open(self.data_dir)
-        try:
-            with engine.lease() as view:
-                filtre = msgspec.convert(body, ENDPOINTS[endpoint])
-                return view.id, msgspec.to_builtins(view.answer(endpoint, filtre))
-        finally:
-            engine.close()
+        return engine_answer(self.data_dir, endpoint, msgspec.convert(body, ENDPOINTS[endpoint]))
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +128,13 @@ def test_twenty_clients_see_no_failure_across_five_snapshot_swaps(server: Server
     served = []
     try:
         with server.client() as admin:
+
+            def serves(snapshot_id: str) -> bool:
+                return admin.get("/snapshot").json()["id"] == snapshot_id
+
             for seed in range(101, 106):
                 published = take_demo_snapshot(server.data_dir, visits=3_000, seed=seed).id
-                deadline = time.monotonic() + 60
-                while admin.get("/snapshot").json()["id"] != published:
-                    assert time.monotonic() < deadline, f"{published} not served within 60 s"
-                    time.sleep(0.2)
+                assert eventually(partial(serves, published), 60), f"{published} not served"
                 served.append(published)
                 time.sleep(0.5)  # some traffic on each snapshot
     finally:

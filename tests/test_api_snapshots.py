@@ -8,9 +8,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
-from helpers import eventually
+from helpers import engine_answer, eventually
 from litestar.testing import TestClient
 
 from api.app import create_app
@@ -20,16 +19,6 @@ from engine import Engine, VisiteFilter
 from snapshot.demo import generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
 from snapshot.layout import current_id
-
-
-def _expected(data_dir: Path, endpoint: str, filtre: msgspec.Struct) -> tuple[str, Any]:
-    """The engine's own answer on the current snapshot, from an engine of its own."""
-    engine = Engine.open(data_dir)
-    try:
-        with engine.lease() as view:
-            return view.id, msgspec.to_builtins(view.answer(endpoint, filtre))
-    finally:
-        engine.close()
 
 
 class Service:
@@ -70,7 +59,7 @@ def test_a_new_snapshot_is_served_and_invalidates_the_cache(
     old_id = service.snapshot()["id"]
 
     take_demo_snapshot(tmp_path, visits=1_500, seed=2)
-    new_id, expected = _expected(tmp_path, "data", VisiteFilter())
+    new_id, expected = engine_answer(tmp_path, "data", VisiteFilter())
     assert eventually(lambda: service.snapshot()["id"] == new_id, seconds=30), "no swap in 30 s"
     assert new_id != old_id
 
@@ -115,7 +104,7 @@ def test_an_admin_refresh_runs_the_snapshot_job_and_swaps(
     assert status["id"] == current_id(tmp_path) != before
     assert status["source"]["kind"] == "mysql"
     assert "@" not in str(status) and "root:" not in str(status)
-    _, expected = _expected(tmp_path, "performance", VisiteFilter())
+    _, expected = engine_answer(tmp_path, "performance", VisiteFilter())
     assert service.post("/performance", {}).json() == expected
 
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import run_visites
 
 from api.tokens import TokenError, TokenRing, create_token, read_tokens, revoke_token
 from cli.main import main
@@ -73,15 +71,11 @@ def test_names_are_unique_and_sane(tokens_path: Path) -> None:
 
 
 def test_cli_create_prints_only_the_secret(tokens_path: Path) -> None:
-    environ = {**os.environ, "VISITES_DATA_DIR": str(tokens_path.parent)}
-    command = [sys.executable, "-m", "cli.main", "token", "create", "--name", "ci"]
-    done = subprocess.run(
-        [*command, "--responsable", "12", "--admin"],
-        env=environ,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    done = run_visites(
+        "token", "create", "--name", "ci", "--responsable", "12", "--admin",
+        VISITES_DATA_DIR=str(tokens_path.parent),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
     secret = done.stdout.strip()
     assert done.stdout == secret + "\n" and len(secret) >= 43
     assert TokenRing(tokens_path).authenticate(secret).responsable == 12

@@ -12,9 +12,8 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pymysql
 import pytest
-from sqlalchemy.engine import make_url
+from helpers import mysql_connect
 
 from snapshot import demo
 from snapshot.demo_mysql import load_into_mysql
@@ -683,18 +682,6 @@ def test_roles_in_the_wrong_case_look_like_typing(messy: Tables) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def connect(url: str) -> pymysql.Connection:
-    u = make_url(url)
-    return pymysql.connect(
-        host=u.host,
-        port=u.port,
-        user=u.username,
-        password=u.password or "",
-        database=u.database,
-        charset="utf8mb4",
-    )
-
-
 def as_text(table: pa.Table) -> Counter:
     """Every row as a tuple of MySQL-printed strings (NULL as None), as a multiset."""
     columns = [c.cast(pa.string()).to_pylist() for c in table.columns]
@@ -704,7 +691,7 @@ def as_text(table: pa.Table) -> Counter:
 def test_load_creates_the_eight_tables_even_when_empty(mysql_database: str) -> None:
     load_into_mysql({}, mysql_database)
     load_into_mysql({}, mysql_database)  # again: the tables are replaced, not duplicated
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute("SHOW TABLES")
         assert sorted(name for (name,) in cursor.fetchall()) == sorted(BY_NAME)
 
@@ -712,7 +699,7 @@ def test_load_creates_the_eight_tables_even_when_empty(mysql_database: str) -> N
 def test_messy_tables_round_trip_through_mysql(mysql_database: str) -> None:
     tables = demo.generate(2000, seed=9, messy=True)
     load_into_mysql(tables, mysql_database)
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         for name, table in tables.items():
             cursor.execute(f"SELECT COUNT(*) FROM `{name}`")
             assert cursor.fetchone()[0] == table.num_rows, name
@@ -785,7 +772,7 @@ def test_load_escapes_tabs_newlines_backslashes(mysql_database: str) -> None:
         schema=BY_NAME["tab_visite"].raw_schema(),
     )
     load_into_mysql({"tab_par_codification": table, "tab_visite": visits}, mysql_database)
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT code_codification, libelle_codification FROM tab_par_codification")
         assert dict(cursor.fetchall()) == {f"T{i}": text for i, text in enumerate(tricky)}
         printed = ", ".join(f"CAST(`{c}` AS CHAR)" for c in visits.column_names)

@@ -1054,6 +1054,13 @@ def test_choices(view: SnapshotView) -> None:
     }  # fmt: skip
 
 
+@pytest.mark.parametrize("responsable", [1, 2, 6, 7, 99, 123])
+def test_choices_of_a_team_are_the_users_in_it(view: SnapshotView, responsable: int) -> None:
+    everyone = view.choices().utilisateurs
+    expected = [u for u in everyone if view.in_team(responsable, u.id_utilisateur)]
+    assert view.choices(responsable).utilisateurs == expected
+
+
 def test_typed_methods_match_answer(view: SnapshotView) -> None:
     assert view.data(VisiteFilter(mois=1)) == view.answer("data", VisiteFilter(mois=1))
     assert view.evaluation(EvaluationFilter()) == view.answer("evaluation", EvaluationFilter())

@@ -12,34 +12,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pymysql
-from helpers import ROOT, VISITES, run_visites, visites_environ
+from helpers import ROOT, VISITES, mysql_connect, run_visites, visites_environ
 from sqlalchemy.engine import make_url
 
 from snapshot.demo import generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
-from snapshot.layout import current_dir, current_id, published_ids, snapshots_dir
+from snapshot.layout import current_dir, current_id, published_ids, snapshots_dir, table_path
 from snapshot.manifest import read_manifest
 from snapshot.schema import schema_statements
 from snapshot.tables import TABLES
 
 
-def connect(url: str) -> pymysql.Connection:
-    parsed = make_url(url)
-    return pymysql.connect(
-        host=parsed.host,
-        port=parsed.port or 3306,
-        user=parsed.username,
-        password=parsed.password or "",
-        database=parsed.database,
-        charset="utf8mb4",
-        autocommit=True,
-    )
-
-
 def create_crm(url: str, rows: dict[str, list[tuple]]) -> None:
     """The CRM schema, filled with ``rows`` by plain INSERTs (zero dates allowed)."""
-    with connect(url) as connection, connection.cursor() as cursor:
+    with mysql_connect(url) as connection, connection.cursor() as cursor:
         cursor.execute("SET SESSION sql_mode = ''")
         for statement in schema_statements():
             cursor.execute(statement)
@@ -58,7 +44,7 @@ def visites(data_dir: Path, url: str | None, *args: str, **env: str) -> subproce
 def read_table(data_dir: Path, table: str) -> list[dict]:
     folder = current_dir(data_dir)
     assert folder is not None
-    return pq.read_table(folder / f"{table}.parquet").to_pylist()
+    return pq.read_table(table_path(folder, table)).to_pylist()
 
 
 # A clean CRM whose every value must come back exactly.
@@ -364,7 +350,7 @@ def test_missing_table_fails_without_leaving_anything(mysql_database, tmp_path):
     create_crm(mysql_database, CLEAN)
     assert visites(tmp_path, mysql_database, "snapshot").returncode == 0
     before = current_id(tmp_path)
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute("DROP TABLE tab_partenaire_bc")
     result = visites(tmp_path, mysql_database, "snapshot")
     assert result.returncode != 0
@@ -377,7 +363,7 @@ def test_password_never_reaches_output_or_manifest(mysql_database, tmp_path):
     create_crm(mysql_database, CLEAN)
     database = make_url(mysql_database).database
     secret = "Pa55-w0rd-visites"
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute(
             "CREATE USER IF NOT EXISTS 'visites_reader'@'127.0.0.1' IDENTIFIED BY %s", (secret,)
         )
@@ -391,7 +377,7 @@ def test_password_never_reaches_output_or_manifest(mysql_database, tmp_path):
         for text in (result.stdout, result.stderr, manifest_text):
             assert secret not in text
     finally:
-        with connect(mysql_database) as connection, connection.cursor() as cursor:
+        with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
             cursor.execute("DROP USER IF EXISTS 'visites_reader'@'127.0.0.1'")
 
 
@@ -411,7 +397,7 @@ def test_killed_mid_extraction_leaves_nothing_and_next_run_succeeds(mysql_databa
     assert visites(tmp_path, mysql_database, "snapshot").returncode == 0
     before = current_id(tmp_path)
     # Enough visits, read in small chunks, that the run is surely still extracting.
-    with connect(mysql_database) as connection, connection.cursor() as cursor:
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO tab_visite SELECT seq, 3, 2, 'PLAN', 'CLOT', 'N', "
             "'2023-01-02 10:00:00', '10:30:00', 'S' FROM seq_1000_to_200000"
