@@ -66,36 +66,27 @@ VISITE: dict[str, Test] = {
     "id_utilisateur": parmi("rang", "utilisateur", "rang", "id_utilisateur"),
     **periode("date_visite"),
 }
+# The fields that keep some rows of a visit only, in the order of the contact masks' bits.
+PARTENAIRE: dict[str, Test] = {
+    "gamme": code("code_gamme_partenaire"),
+    "region": code("code_region_partenaire"),
+}
 
 SUBJECTS: dict[str, Subject] = {
     # Visit rows (the contact table), for the four visit endpoints.
-    "contacts": Subject(
-        {
-            **VISITE,
-            "gamme": code("code_gamme_partenaire"),
-            "region": code("code_region_partenaire"),
-        },
-        contact_level=("gamme", "region"),
-    ),
+    "contacts": Subject({**VISITE, **PARTENAIRE}, contact_level=tuple(PARTENAIRE)),
     # Visits counted per user, visit-time responsable and day (build/3_contact.sql):
     # exact under a filter without gamme or region, which keeps whole visits.
     "visites": Subject(VISITE, strict=True),
     # Rows at a grain above the visit (build/3_contact.sql: partner profiles, user
     # activity) that carry each group's "first of its partner or user" masks per filter
     # shape: exact under a filter of gamme and region only, as those are their columns.
-    "agregats": Subject(
-        {
-            "gamme": code("code_gamme_partenaire"),
-            "region": code("code_region_partenaire"),
-        },
-        contact_level=("gamme", "region"),
-        strict=True,
-    ),
+    "agregats": Subject(PARTENAIRE, contact_level=tuple(PARTENAIRE), strict=True),
     # The reps /performance ranks, zero visits included: only the user and the team
     # filters restrict who they are.
     "delegues": Subject(
         {
-            "id_responsable": parmi("rang", "equipe", "rang", "id_responsable"),
+            "id_responsable": VISITE["id_responsable"],
             "id_utilisateur": egal("id_utilisateur"),
         }
     ),

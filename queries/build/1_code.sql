@@ -1,7 +1,7 @@
 -- Every code the snapshot uses, numbered in code-point order: a coded column then
 -- holds a 2-byte id, which groups and joins much faster than text (or an ENUM). The
 -- ENUM type only serves to turn strings into ids quickly while building. More than
--- 65,535 distinct codes would not fit: the snapshot would be refused.
+-- 65,536 distinct codes would not fit: the snapshot would be refused.
 CREATE TYPE codification AS ENUM (
     SELECT code FROM (
         SELECT code_codification AS code FROM tab_par_codification

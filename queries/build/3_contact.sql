@@ -113,7 +113,8 @@ FROM (
 );
 
 -- Visit rows (SPEC §4): tab_visite LEFT JOIN tab_partenaire_visite, with the
--- partner's current potential, status and establishment. Stored by user rank and
+-- partner's current status (type, potential and establishment are read through
+-- id_combinaison and id_compteur). Stored by user rank and
 -- date, so that user, team and date filters skip whole row groups.
 CREATE TABLE contact AS
 SELECT
@@ -126,10 +127,8 @@ SELECT
     kc.id_combinaison,
     code_id(pv.code_region_partenaire) AS code_region_partenaire,
     code_id(pv.code_ville_partenaire) AS code_ville_partenaire,
-    code_id(pv.code_type_partenaire) AS code_type_partenaire,
     code_id(pv.code_gamme_partenaire) AS code_gamme_partenaire,
     code_id(pv.code_specialite_partenaire) AS code_specialite_partenaire,
-    code_id(p.code_potentiel) AS code_potentiel,
     code_id(p.code_statut_partenaire) AS code_statut_partenaire,
     coalesce(f.visite, 15) AS premier_visite,
     coalesce(f.partenaire, 15) AS premier_partenaire,

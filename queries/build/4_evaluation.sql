@@ -1,14 +1,8 @@
--- Every user's all-time visits (for /evaluation), and every partner's (for /invest).
+-- Every user's all-time visits (for /evaluation), from the smaller per-day counts.
 CREATE TABLE visites_utilisateur AS
-SELECT id_utilisateur, count(*) FILTER (WHERE premier_visite & 1 <> 0) AS nombre_visites
-FROM contact
+SELECT id_utilisateur, sum(visites) AS nombre_visites
+FROM visite_jour
 GROUP BY id_utilisateur;
-
-CREATE TABLE visites_partenaire AS
-SELECT id_partenaire, count(*) FILTER (WHERE premier_partenaire & 1 <> 0) AS nombre_visites
-FROM contact
-WHERE id_partenaire IS NOT NULL
-GROUP BY id_partenaire;
 
 -- Evaluation rows (SPEC §6): detail rows joined to their header, so an evaluation
 -- without any detail row appears in no block.

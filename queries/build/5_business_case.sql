@@ -17,5 +17,11 @@ SELECT
     coalesce(vp.nombre_visites, 0) AS nombre_visites
 FROM tab_partenaire_bc AS bc
 LEFT JOIN tab_partenaire AS p USING (id_partenaire)
-LEFT JOIN visites_partenaire AS vp USING (id_partenaire)
+LEFT JOIN (
+    -- every partner's all-time visits
+    SELECT id_partenaire, count(*) FILTER (WHERE premier_partenaire & 1 <> 0) AS nombre_visites
+    FROM contact
+    WHERE id_partenaire IS NOT NULL
+    GROUP BY id_partenaire
+) AS vp USING (id_partenaire)
 ORDER BY bc.id_responsable, bc.date_realisation;
