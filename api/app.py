@@ -23,9 +23,9 @@ from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
 from api.statistics import Answer, Statistics, statistics_route
-from api.tokens import TokenRing
 from config import Settings
 from engine import ENDPOINTS, Engine
+from security.tokens import TokenRing
 
 DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
 

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from api.errors import OutsideTeam
-from api.tokens import Token, TokenRing
 from engine import SnapshotView
 from engine.filters import Filtre
+from security.tokens import Token, TokenRing
 
 # The filter fields that name users, hence teams; every filter type has id_responsable.
 _USER_FIELDS = ("id_responsable", "id_utilisateur")

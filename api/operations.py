@@ -20,8 +20,8 @@ from prometheus_client.registry import Collector
 from api.cache import AnswerCache
 from api.errors import documented
 from api.snapshots import Refresher, RefreshOutcome
-from api.tokens import Token
 from engine import Engine
+from security.tokens import Token
 from snapshot.manifest import Manifest, Source
 
 

@@ -32,9 +32,9 @@ from litestar.params import FromPath
 from api.cache import AnswerKey
 from api.errors import documented
 from api.statistics import Answer, Statistics
-from api.tokens import Token
 from engine import SnapshotView
 from engine.results import Choices
+from security.tokens import Token
 
 STATIC = Path(__file__).with_name("static")
 ASSETS = "/dashboard/assets/"

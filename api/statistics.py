@@ -23,9 +23,9 @@ from api.auth import within_scope
 from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
 from api.payload import body_schema, decode_filter
-from api.tokens import Token
 from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
 from engine.filters import Filtre
+from security.tokens import Token
 
 SUMMARIES = {
     "data": "Contacts overview: 18 counters, by region and city, by gamme and speciality",

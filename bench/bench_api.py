@@ -30,9 +30,9 @@ from statistics import median
 import httpx
 import msgspec
 
-from api.tokens import create_token
 from bench.report import machine, write_section
 from engine import Engine, VisiteFilter
+from security.tokens import create_token
 from snapshot.demo import take_demo_snapshot
 from snapshot.layout import current_dir
 from snapshot.manifest import read_manifest

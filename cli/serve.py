@@ -10,8 +10,8 @@ from typing import Any
 import uvicorn
 import uvicorn.config
 
-from api.tokens import TokenError, create_token, read_tokens
 from config import Settings
+from security.tokens import TokenError, create_token, read_tokens
 from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, take_demo_snapshot
 from snapshot.job import SnapshotBusy
 from snapshot.layout import current_id

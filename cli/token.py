@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from api.tokens import TokenError, create_token, read_tokens, revoke_token
 from config import Settings
+from security.tokens import TokenError, create_token, read_tokens, revoke_token
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

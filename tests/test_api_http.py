@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.tokens import create_token, revoke_token
 from config import Settings
 from engine import ENDPOINTS, Engine, EvaluationFilter, InvestFilter, VisiteFilter
+from security.tokens import create_token, revoke_token
 from snapshot.layout import current_dir, table_path
 
 

@@ -13,9 +13,9 @@ from helpers import engine_answer, eventually
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.tokens import create_token
 from config import Settings
 from engine import Engine, VisiteFilter
+from security.tokens import create_token
 from snapshot.demo import generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
 from snapshot.layout import current_id

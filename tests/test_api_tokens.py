@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import run_visites
 
-from api.tokens import TokenError, TokenRing, create_token, read_tokens, revoke_token
 from cli.main import main
+from security.tokens import TokenError, TokenRing, create_token, read_tokens, revoke_token
 
 
 @pytest.fixture

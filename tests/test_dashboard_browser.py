@@ -23,8 +23,8 @@ import pytest
 from helpers import serving, wait_ready
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
 
-from api.tokens import create_token
 from engine import Engine
+from security.tokens import create_token
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No GPU, no sandbox (root in CI), and none of Chromium's own calls home.
