@@ -1,4 +1,4 @@
-"""Shared fixtures: a real MariaDB database per test, made and dropped by the test."""
+"""Fixtures of every layer: a real MariaDB database per test, made and dropped by the test."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pymysql
 import pytest
-
-from snapshot.demo import take_demo_snapshot
 
 MYSQL_HOST = os.environ.get("VISITES_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_PORT = int(os.environ.get("VISITES_TEST_MYSQL_PORT", "3306"))
@@ -63,11 +60,3 @@ def mysql_database(mysql_server: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         admin.close()
-
-
-@pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory holding one published, messy demo snapshot (read-only: share it)."""
-    data_dir = tmp_path_factory.mktemp("demo-data")
-    take_demo_snapshot(data_dir, visits=5_000, seed=7, messy=True)
-    return data_dir
