@@ -33,7 +33,7 @@ import msgspec
 from api.tokens import create_token
 from bench.report import machine, write_section
 from engine import Engine, VisiteFilter
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_dir
 from snapshot.manifest import read_manifest
 

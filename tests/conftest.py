@@ -13,7 +13,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 
 MYSQL_HOST = os.environ.get("VISITES_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_PORT = int(os.environ.get("VISITES_TEST_MYSQL_PORT", "3306"))

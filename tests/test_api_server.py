@@ -25,7 +25,7 @@ import pytest
 from helpers import engine_answer, eventually, free_port, run_visites, serving, wait_ready
 
 from engine import ENDPOINTS
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import read_manifest
 

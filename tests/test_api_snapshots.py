@@ -16,8 +16,9 @@ from api.app import create_app
 from api.tokens import create_token
 from config import Settings
 from engine import Engine, VisiteFilter
-from snapshot.demo import generate, take_demo_snapshot
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import generate
+from snapshot.demo.mysql_loader import load_into_mysql
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id
 
 

@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 from helpers import ROOT, VISITES, mysql_connect, run_visites, visites_environ
 from sqlalchemy.engine import make_url
 
-from snapshot.demo import generate, take_demo_snapshot
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import generate
+from snapshot.demo.mysql_loader import load_into_mysql, schema_statements
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_dir, current_id, published_ids, snapshots_dir, table_path
 from snapshot.manifest import read_manifest
-from snapshot.schema import schema_statements
 from snapshot.tables import TABLES
 
 

@@ -1,0 +1,30 @@
+"""Demo snapshots: generated CRM data published through the snapshot job, no MySQL involved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from snapshot.demo.generator import generate
+from snapshot.job import Progress, take_snapshot
+from snapshot.manifest import Manifest, Source
+
+
+def take_demo_snapshot(
+    data_dir: Path,
+    *,
+    visits: int,
+    seed: int,
+    messy: bool = False,
+    keep: int = 5,
+    batch_rows: int = 50_000,
+    progress: Progress = lambda *_: None,
+) -> Manifest:
+    """Publish a snapshot of generated CRM data: no MySQL involved."""
+    tables = generate(visits=visits, seed=seed, messy=messy)
+    return take_snapshot(
+        data_dir,
+        Source(kind="demo", seed=seed, visits=visits, messy=messy),
+        lambda table: tables[table.name].to_batches(max_chunksize=batch_rows),
+        keep=keep,
+        progress=progress,
+    )
