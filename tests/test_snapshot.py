@@ -435,7 +435,7 @@ def test_demo_snapshot_and_mysql_snapshot_of_the_same_data_hold_the_same_rows(
     load_into_mysql(generate(visits=visits, seed=seed, messy=True), mysql_database)
     from_mysql, from_demo = tmp_path / "mysql", tmp_path / "demo"
     assert visites(from_mysql, mysql_database, "snapshot").returncode == 0
-    take_demo_snapshot(from_demo, visits=visits, seed=seed, messy=True)
+    take_demo_snapshot(from_demo, visits=visits, seed=seed, messy=True, keep=5, batch_rows=50_000)
     mysql_manifest = read_manifest(current_dir(from_mysql))
     demo_manifest = read_manifest(current_dir(from_demo))
     assert mysql_manifest.quality == demo_manifest.quality

@@ -14,12 +14,16 @@ def take_demo_snapshot(
     *,
     visits: int,
     seed: int,
+    keep: int,
+    batch_rows: int,
     messy: bool = False,
-    keep: int = 5,
-    batch_rows: int = 50_000,
     progress: Progress = lambda *_: None,
 ) -> Manifest:
-    """Publish a snapshot of generated CRM data: no MySQL involved."""
+    """Publish a snapshot of generated CRM data: no MySQL involved.
+
+    ``keep`` and ``batch_rows`` come from the settings (``keep_snapshots``, ``batch_rows``):
+    the snapshots kept after publishing, and the rows per record batch handed to the job.
+    """
     tables = generate(visits=visits, seed=seed, messy=messy)
     return take_snapshot(
         data_dir,
