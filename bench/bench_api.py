@@ -33,7 +33,7 @@ import msgspec
 from bench.report import machine, write_section
 from engine import Engine, VisiteFilter
 from security.tokens import create_token
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_dir
 from snapshot.manifest import read_manifest
 
@@ -69,7 +69,7 @@ def demo_data(data_dir: Path, visits: int) -> int:
     folder = current_dir(data_dir)
     if folder is None or read_manifest(folder).source.visits != visits:
         print(f"publishing demo data: {visits:,} visits...", file=sys.stderr)
-        take_demo_snapshot(data_dir, visits=visits, seed=42)
+        take_demo_snapshot(data_dir, visits=visits, seed=42, keep=5, batch_rows=50_000)
         folder = current_dir(data_dir)
     assert folder is not None
     return read_manifest(folder).tables["tab_partenaire_visite"].rows

@@ -14,8 +14,8 @@ import uuid
 import pymysql
 from sqlalchemy.engine import make_url
 
-from snapshot.demo import generate
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import generate
+from snapshot.demo.mysql_loader import load_into_mysql
 
 
 def main() -> None:

@@ -25,7 +25,8 @@ from pathlib import Path
 from bench.report import machine, write_section
 from engine import ENDPOINTS, Engine, InvestFilter
 from engine.analyst import connect
-from snapshot.demo import generate, take_demo_snapshot
+from snapshot.demo.generator import generate
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id
 
 ROOT = Path(__file__).resolve().parents[1]

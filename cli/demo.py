@@ -7,8 +7,9 @@ import sys
 
 from cli.snapshot import publish
 from config import Settings
-from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, generate, take_demo_snapshot
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS, generate
+from snapshot.demo.mysql_loader import load_into_mysql
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.mysql import describe_url
 
 

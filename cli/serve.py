@@ -12,7 +12,8 @@ import uvicorn.config
 
 from config import Settings
 from security.tokens import TokenError, create_token, read_tokens
-from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, take_demo_snapshot
+from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.job import SnapshotBusy
 from snapshot.layout import current_id
 

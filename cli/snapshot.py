@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from config import Settings
+from config import MIN_KEEP_SNAPSHOTS, Settings
 from snapshot.job import Progress, SnapshotBusy, take_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import Manifest, Source
@@ -24,34 +24,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--keep",
         type=int,
         default=None,
-        help="snapshots to keep (default VISITES_KEEP_SNAPSHOTS or 5)",
+        metavar="N",
+        help=f"snapshots to keep, {MIN_KEEP_SNAPSHOTS} or more "
+        f"(default VISITES_KEEP_SNAPSHOTS, else {Settings().keep_snapshots})",
     )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.keep is not None and args.keep < MIN_KEEP_SNAPSHOTS:
+        print(
+            f"visites snapshot: --keep must be at least {MIN_KEEP_SNAPSHOTS}, not {args.keep}",
+            file=sys.stderr,
+        )
+        return 2
+    keep = settings.keep_snapshots if args.keep is None else args.keep
     if not settings.mysql_url:
         return fail(settings, "VISITES_MYSQL_URL is not set (`visites demo` builds demo data)")
     host, database = describe_url(settings.mysql_url)
     source = Source(kind="mysql", host=host, database=database)
     return publish(
         settings,
-        lambda progress: _from_mysql(settings, source, args.keep, progress),
+        lambda progress: _from_mysql(settings, source, keep, progress),
     )
 
 
-def _from_mysql(
-    settings: Settings, source: Source, keep: int | None, progress: Progress
-) -> Manifest:
+def _from_mysql(settings: Settings, source: Source, keep: int, progress: Progress) -> Manifest:
     assert settings.mysql_url is not None
     with MySQLSource(settings.mysql_url, settings.batch_rows) as mysql:
-        return take_snapshot(
-            settings.data_dir,
-            source,
-            mysql.read,
-            keep=keep or settings.keep_snapshots,
-            progress=progress,
-        )
+        return take_snapshot(settings.data_dir, source, mysql.read, keep=keep, progress=progress)
 
 
 def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:

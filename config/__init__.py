@@ -12,6 +12,8 @@ from pathlib import Path
 import msgspec
 
 PREFIX = "VISITES_"
+# The fewest snapshots to keep (`visites snapshot --keep` too): the current one is never pruned.
+MIN_KEEP_SNAPSHOTS = 1
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,7 +67,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(env.get(PREFIX + "DATA_DIR") or defaults.data_dir),
         tokens_file=Path(tokens) if tokens else None,
         refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1, None),
-        keep_snapshots=_number(env, "KEEP_SNAPSHOTS", int, 1, defaults.keep_snapshots),
+        keep_snapshots=_number(
+            env, "KEEP_SNAPSHOTS", int, MIN_KEEP_SNAPSHOTS, defaults.keep_snapshots
+        ),
         batch_rows=_number(env, "BATCH_ROWS", int, 1, defaults.batch_rows),
         cache_size=_number(env, "CACHE_SIZE", int, 0, defaults.cache_size),
         poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),

@@ -115,7 +115,7 @@ def take_snapshot(
     source: Source,
     read: Reader,
     *,
-    keep: int = 5,
+    keep: int,
     progress: Progress = lambda *_: None,
 ) -> Manifest:
     """Read every table through ``read``, normalise, publish; return the manifest."""

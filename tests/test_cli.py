@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
 from helpers import run_visites
 
 from cli.main import build_parser
@@ -32,4 +33,14 @@ def test_a_bad_setting_fails_in_one_line(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "visites: VISITES_KEEP_SNAPSHOTS='many' is not a whole number"
+    ]
+
+
+@pytest.mark.parametrize("keep", ["0", "-3"])
+def test_snapshot_keeps_at_least_one_snapshot_or_says_so_in_one_line(tmp_path, keep):
+    """Checked before anything else (here: before the missing VISITES_MYSQL_URL)."""
+    result = run_visites("snapshot", "--keep", keep, VISITES_DATA_DIR=str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"visites snapshot: --keep must be at least 1, not {keep}"
     ]

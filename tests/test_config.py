@@ -32,6 +32,8 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
     [
         ("VISITES_BATCH_ROWS", "many", "is not a whole number"),
         ("VISITES_KEEP_SNAPSHOTS", "0", "must be at least 1"),
+        ("VISITES_KEEP_SNAPSHOTS", "-2", "must be at least 1"),
+        ("VISITES_BATCH_ROWS", "0", "must be at least 1"),
         ("VISITES_POLL_INTERVAL", "0.01", "must be at least 0.1"),
     ],
 )

@@ -25,7 +25,7 @@ import pytest
 from helpers import engine_answer, eventually, free_port, run_visites, serving, wait_ready
 
 from engine import ENDPOINTS
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import read_manifest
 
@@ -133,7 +133,9 @@ def test_twenty_clients_see_no_failure_across_five_snapshot_swaps(server: Server
                 return admin.get("/snapshot").json()["id"] == snapshot_id
 
             for seed in range(101, 106):
-                published = take_demo_snapshot(server.data_dir, visits=3_000, seed=seed).id
+                published = take_demo_snapshot(
+                    server.data_dir, visits=3_000, seed=seed, keep=5, batch_rows=50_000
+                ).id
                 assert eventually(partial(serves, published), 60), f"{published} not served"
                 served.append(published)
                 time.sleep(0.5)  # some traffic on each snapshot

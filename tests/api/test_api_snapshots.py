@@ -16,8 +16,9 @@ from api.app import create_app
 from config import Settings
 from engine import Engine, VisiteFilter
 from security.tokens import create_token
-from snapshot.demo import generate, take_demo_snapshot
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import generate
+from snapshot.demo.mysql_loader import load_into_mysql
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id
 
 
@@ -52,13 +53,13 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Service]]:
 def test_a_new_snapshot_is_served_and_invalidates_the_cache(
     tmp_path: Path, serve: Callable[..., Service]
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=1_500, seed=1)
+    take_demo_snapshot(tmp_path, visits=1_500, seed=1, keep=5, batch_rows=50_000)
     service = serve()
     first = service.post("/data", {})
     assert service.post("/data", {}).headers["x-cache"] == "hit"
     old_id = service.snapshot()["id"]
 
-    take_demo_snapshot(tmp_path, visits=1_500, seed=2)
+    take_demo_snapshot(tmp_path, visits=1_500, seed=2, keep=5, batch_rows=50_000)
     new_id, expected = engine_answer(tmp_path, "data", VisiteFilter())
     assert eventually(lambda: service.snapshot()["id"] == new_id, seconds=30), "no swap in 30 s"
     assert new_id != old_id
@@ -76,7 +77,7 @@ def test_a_new_snapshot_is_served_and_invalidates_the_cache(
 def test_a_broken_snapshot_is_refused_and_the_old_one_keeps_serving(
     tmp_path: Path, serve: Callable[..., Service]
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=1_500, seed=1)
+    take_demo_snapshot(tmp_path, visits=1_500, seed=1, keep=5, batch_rows=50_000)
     service = serve()
     served = service.snapshot()["id"]
     broken = tmp_path / "snapshots" / "20991231T000000000000Z"
@@ -91,7 +92,7 @@ def test_a_broken_snapshot_is_refused_and_the_old_one_keeps_serving(
 def test_an_admin_refresh_runs_the_snapshot_job_and_swaps(
     tmp_path: Path, mysql_database: str, serve: Callable[..., Service]
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=1_500, seed=1)
+    take_demo_snapshot(tmp_path, visits=1_500, seed=1, keep=5, batch_rows=50_000)
     load_into_mysql(generate(visits=1_000, seed=5), mysql_database)
     service = serve(mysql_url=mysql_database)
     before = service.snapshot()["id"]
@@ -111,7 +112,7 @@ def test_an_admin_refresh_runs_the_snapshot_job_and_swaps(
 def test_the_refresh_interval_runs_the_job_by_itself(
     tmp_path: Path, mysql_database: str, serve: Callable[..., Service]
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=1_500, seed=1)
+    take_demo_snapshot(tmp_path, visits=1_500, seed=1, keep=5, batch_rows=50_000)
     load_into_mysql(generate(visits=1_000, seed=6), mysql_database)
     service = serve(mysql_url=mysql_database, refresh_interval=1.0)
     before = service.snapshot()["id"]

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from snapshot.demo import generate
+from snapshot.demo.generator import generate
 from snapshot.layout import table_path
 from snapshot.normalise import Normaliser, Quality
 from snapshot.tables import TABLES

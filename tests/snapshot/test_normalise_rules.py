@@ -390,7 +390,9 @@ def test_a_code_without_a_label_is_shown_as_itself(tmp_path):
     rows = soiled("tab_partenaire_visite", "code_region_partenaire", "RE00009")
     rows["tab_partenaire_visite"][0]["code_gamme_partenaire"] = "GA00009"
 
-    manifest = take_snapshot(tmp_path, Source(kind="demo"), lambda table: [arrow(rows, table.name)])
+    manifest = take_snapshot(
+        tmp_path, Source(kind="demo"), lambda table: [arrow(rows, table.name)], keep=5
+    )
     engine = Engine.open(tmp_path)
     try:
         with engine.lease() as view:

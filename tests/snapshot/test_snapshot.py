@@ -15,11 +15,11 @@ import pyarrow.parquet as pq
 from helpers import ROOT, VISITES, mysql_connect, run_visites, visites_environ
 from sqlalchemy.engine import make_url
 
-from snapshot.demo import generate, take_demo_snapshot
-from snapshot.demo_mysql import load_into_mysql
+from snapshot.demo.generator import generate
+from snapshot.demo.mysql_loader import load_into_mysql, schema_statements
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_dir, current_id, published_ids, snapshots_dir, table_path
 from snapshot.manifest import read_manifest
-from snapshot.schema import schema_statements
 from snapshot.tables import TABLES
 
 
@@ -435,7 +435,7 @@ def test_demo_snapshot_and_mysql_snapshot_of_the_same_data_hold_the_same_rows(
     load_into_mysql(generate(visits=visits, seed=seed, messy=True), mysql_database)
     from_mysql, from_demo = tmp_path / "mysql", tmp_path / "demo"
     assert visites(from_mysql, mysql_database, "snapshot").returncode == 0
-    take_demo_snapshot(from_demo, visits=visits, seed=seed, messy=True)
+    take_demo_snapshot(from_demo, visits=visits, seed=seed, messy=True, keep=5, batch_rows=50_000)
     mysql_manifest = read_manifest(current_dir(from_mysql))
     demo_manifest = read_manifest(current_dir(from_demo))
     assert mysql_manifest.quality == demo_manifest.quality

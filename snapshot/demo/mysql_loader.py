@@ -1,9 +1,10 @@
-"""Load the source tables (e.g. ``demo.generate()``) into a MySQL/MariaDB database, fast.
+"""Load the source tables (e.g. ``generate()``) into a MySQL/MariaDB database, fast.
 
-The database gets ``schema.sql`` (the eight tables are dropped first if they exist), then
-each table is bulk-loaded with ``LOAD DATA LOCAL INFILE`` from a temporary tab-separated
-file. The file is written batch by batch with pyarrow compute (escaping, NULL as ``\\N``)
-and the bytes of the joined lines go straight to disk: no Python object per row.
+The database gets ``schema.sql`` (a copy of the contract's shared/schema.sql; the eight
+tables are dropped first if they exist), then each table is bulk-loaded with ``LOAD DATA
+LOCAL INFILE`` from a temporary tab-separated file. The file is written batch by batch with
+pyarrow compute (escaping, NULL as ``\\N``) and the bytes of the joined lines go straight to
+disk: no Python object per row.
 The session runs with ``sql_mode=''`` so MySQL zero dates load as they are.
 """
 
@@ -20,7 +21,6 @@ import pyarrow.compute as pc
 import pymysql
 from sqlalchemy.engine import make_url
 
-from snapshot.schema import schema_statements
 from snapshot.tables import BY_NAME
 
 BATCH_ROWS = 256 * 1024  # rows joined at once: a few tens of MB of text at most
@@ -28,6 +28,7 @@ NULL = "\\N"
 # MySQL's default LOAD DATA escapes, applied backslash first so no escape is escaped twice.
 ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
 NEEDS_ESCAPE = r"[\\\t\n\r]"
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 
 
 def load_into_mysql(tables: dict[str, pa.Table], url: str) -> None:
@@ -73,6 +74,13 @@ def _connection_args(url: str) -> dict[str, Any]:
         "local_infile": True,
         "autocommit": False,
     }
+
+
+def schema_statements() -> list[str]:
+    """The CREATE TABLE statements of schema.sql, comments removed."""
+    lines = SCHEMA_SQL.read_text(encoding="utf-8").splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
 
 
 def create_schema(cursor: pymysql.cursors.Cursor) -> None:
