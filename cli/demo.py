@@ -13,7 +13,7 @@ from snapshot.demo.publish import take_demo_snapshot
 from snapshot.mysql import describe_url
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
         help="generate demo CRM data and publish it as a snapshot (or load it into MySQL)",

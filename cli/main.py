@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args, load_settings())
+        status: int = args.run(args, load_settings())
+        return status
     except ConfigError as error:
         print(f"visites: {error}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from snapshot.job import SnapshotBusy
 from snapshot.layout import current_id
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="serve the dashboard API (builds demo data first if there is no snapshot)",

@@ -13,7 +13,7 @@ from snapshot.manifest import Manifest, Source
 from snapshot.mysql import MySQLSource, SourceError, describe_url
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "snapshot",
         help="take a snapshot of the MySQL CRM (VISITES_MYSQL_URL) and publish it",

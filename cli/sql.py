@@ -18,7 +18,7 @@ from engine.engine import NoSnapshot
 Rows = Sequence[tuple[object, ...]]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sql",
         help="run read-only SQL on the current snapshot",

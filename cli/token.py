@@ -9,7 +9,7 @@ from config import Settings
 from security.tokens import TokenError, create_token, read_tokens, revoke_token
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "token",
         help="create, list or revoke the API's bearer tokens",

@@ -5,13 +5,16 @@ Every layer receives a ``Settings`` value; no ``VISITES_*`` variable is read els
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 
 PREFIX = "VISITES_"
+N = TypeVar("N", int, float)
 # The fewest snapshots to keep (`visites snapshot --keep` too): the current one is never pruned.
 MIN_KEEP_SNAPSHOTS = 1
 
@@ -41,20 +44,28 @@ class ConfigError(ValueError):
     """A ``VISITES_*`` variable holds a value that cannot be used."""
 
 
-def _number(
-    environ: Mapping[str, str], name: str, kind: type, minimum: float, default: object
-) -> object:
+def _optional_number(
+    environ: Mapping[str, str], name: str, kind: type[N], minimum: float
+) -> N | None:
     raw = environ.get(PREFIX + name, "").strip()
     if not raw:
-        return default
+        return None
     try:
         value = kind(raw)
     except ValueError:
         what = "a whole number" if kind is int else "a number"
         raise ConfigError(f"{PREFIX}{name}={raw!r} is not {what}") from None
+    # float("nan") and float("inf") parse, and would stop a loop that sleeps this long.
+    if not math.isfinite(value):
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a finite number")
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
     return value
+
+
+def _number(environ: Mapping[str, str], name: str, kind: type[N], minimum: float, default: N) -> N:
+    value = _optional_number(environ, name, kind, minimum)
+    return default if value is None else value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,7 +77,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mysql_url=env.get(PREFIX + "MYSQL_URL") or None,
         data_dir=Path(env.get(PREFIX + "DATA_DIR") or defaults.data_dir),
         tokens_file=Path(tokens) if tokens else None,
-        refresh_interval=_number(env, "REFRESH_INTERVAL", float, 1, None),
+        refresh_interval=_optional_number(env, "REFRESH_INTERVAL", float, 1),
         keep_snapshots=_number(
             env, "KEEP_SNAPSHOTS", int, MIN_KEEP_SNAPSHOTS, defaults.keep_snapshots
         ),

@@ -17,6 +17,7 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -114,6 +115,10 @@ class _CsvDecoder:
         return table.cast(self.schema)
 
 
+# What the fetching thread hands over: a (rows, CSV) chunk, its error, or None at the end.
+_Item = tuple[int, bytes] | BaseException | None
+
+
 class MySQLSource:
     """An open, consistent read of the CRM. Use as a context manager."""
 
@@ -134,7 +139,7 @@ class MySQLSource:
         connection.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         connection.exec_driver_sql("SET SESSION group_concat_max_len = @@max_allowed_packet")
         connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-        self._packet = int(connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar())
+        self._packet = int(connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
         self._connection = connection
         return self
 
@@ -149,7 +154,7 @@ class MySQLSource:
         The next chunk is fetched by a helper thread while this one is decoded and
         written, so the server never waits for us (the GIL is free during both)."""
         decoder = _CsvDecoder(table)
-        blobs: queue.Queue[tuple[int, bytes] | BaseException | None] = queue.Queue(maxsize=2)
+        blobs: queue.Queue[_Item] = queue.Queue(maxsize=2)
         stop = threading.Event()
         fetcher = threading.Thread(
             target=self._fetch, args=(table, blobs, stop), name=f"fetch-{table.name}"
@@ -171,7 +176,7 @@ class MySQLSource:
                     blobs.get(timeout=0.05)
             fetcher.join()
 
-    def _fetch(self, table: Table, blobs: queue.Queue, stop: threading.Event) -> None:
+    def _fetch(self, table: Table, blobs: queue.Queue[_Item], stop: threading.Event) -> None:
         """Put (rows, CSV) chunks on ``blobs`` in key order, then None; or the error."""
         try:
             for chunk in self._chunks(table):
@@ -210,7 +215,7 @@ class MySQLSource:
 def _reason(error: sqlalchemy.exc.SQLAlchemyError) -> str:
     """The driver's own message, which names neither the URL nor its password."""
     original = getattr(error, "orig", None)
-    args = getattr(original, "args", ())
+    args: tuple[Any, ...] = getattr(original, "args", ())
     if len(args) >= 2:
         return f"({args[0]}) {args[1]}"
     return type(original or error).__name__

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import msgspec
@@ -225,6 +226,13 @@ def _write_clean(
     return rows
 
 
+def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
+    """The row of a query of aggregates only, which always has exactly one."""
+    row = con.execute(sql).fetchone()
+    assert row is not None, sql
+    return row
+
+
 def _column_counts(con: duckdb.DuckDBPyConnection, table: Table) -> dict[tuple[str, str], int]:
     checks = [
         (rule, column.name, f"count(*) FILTER (WHERE {test(_quoted(column), column)})")
@@ -234,9 +242,7 @@ def _column_counts(con: duckdb.DuckDBPyConnection, table: Table) -> dict[tuple[s
     ]
     if not checks:
         return {}
-    values = con.execute(
-        f"SELECT {', '.join(sql for _, _, sql in checks)} FROM raw.{table.name}"
-    ).fetchone()
+    values = _one_row(con, f"SELECT {', '.join(sql for _, _, sql in checks)} FROM raw.{table.name}")
     return {(rule, column): int(v) for (rule, column, _), v in zip(checks, values, strict=True)}
 
 
@@ -296,7 +302,7 @@ class Normaliser:
         totals |= self._dropped
         totals["labels_missing"] = len(self._unlabelled)
         for rule, sql in RELATION_RULES.items():
-            totals[rule] = int(self._con.execute(sql).fetchone()[0])
+            totals[rule] = int(_one_row(self._con, sql)[0])
         return Quality(
             totals={rule: totals[rule] for rule in RULES},
             by_column={r: c for r, c in self._by_column.items() if c},

@@ -7,6 +7,7 @@ and the engine, so a column is named and typed in exactly one place.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
 
 import msgspec
 import pyarrow as pa
@@ -83,7 +84,7 @@ class Table(msgspec.Struct, frozen=True):
         )
 
 
-def _table(name: str, key: str, *columns: tuple, key_unique: bool = True) -> Table:
+def _table(name: str, key: str, *columns: tuple[Any, ...], key_unique: bool = True) -> Table:
     return Table(name, tuple(Column(*c) for c in columns), key, key_unique)
 
 

@@ -35,6 +35,11 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         ("VISITES_KEEP_SNAPSHOTS", "-2", "must be at least 1"),
         ("VISITES_BATCH_ROWS", "0", "must be at least 1"),
         ("VISITES_POLL_INTERVAL", "0.01", "must be at least 0.1"),
+        # Non-finite numbers parse as floats, and would silently stop the poll loop.
+        ("VISITES_POLL_INTERVAL", "nan", "is not a finite number"),
+        ("VISITES_POLL_INTERVAL", "inf", "is not a finite number"),
+        ("VISITES_REFRESH_INTERVAL", "NaN", "is not a finite number"),
+        ("VISITES_REFRESH_INTERVAL", "-inf", "is not a finite number"),
     ],
 )
 def test_unusable_values_name_the_variable(variable, value, message):

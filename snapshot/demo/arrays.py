@@ -29,7 +29,9 @@ def draw(
     return np.searchsorted(cumulative, ticket, side="right") - 1
 
 
-def pick(rng: np.random.Generator, n: int, probabilities: Sequence[float]) -> np.ndarray:
+def pick(
+    rng: np.random.Generator, n: int, probabilities: Sequence[float] | np.ndarray
+) -> np.ndarray:
     """n category indexes drawn with the given probabilities (normalised here)."""
     p = np.asarray(probabilities, dtype=np.float64)
     return rng.choice(len(p), size=n, p=p / p.sum())
