@@ -13,7 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from api.errors import OutsideTeam
 from api.tokens import Token, TokenRing
 from engine import SnapshotView
-from engine.filters import Filtre
+from engine.filters import Filter
 
 # The filter fields that name users, hence teams; every filter type has id_responsable.
 _USER_FIELDS = ("id_responsable", "id_utilisateur")
@@ -41,7 +41,7 @@ def require_admin(token: NamedDependency[Token]) -> Token:
     return token
 
 
-async def within_scope(view: SnapshotView, token: Token, filtre: Filtre) -> Filtre:
+async def within_scope(view: SnapshotView, token: Token, filtre: Filter) -> Filter:
     """The filter a scoped token may run: ids inside its team, or its whole team.
 
     Asking for a user outside the team is a 403, never an empty answer, so a token

@@ -25,7 +25,7 @@ from api.errors import documented
 from api.payload import body_schema, decode_filter
 from api.tokens import Token
 from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
-from engine.filters import Filtre
+from engine.filters import Filter
 
 SUMMARIES = {
     "data": "Contacts overview: 18 counters, by region and city, by gamme and speciality",
@@ -42,7 +42,7 @@ class Answer(NamedTuple):
     engine_ms: float  # what computing it cost, for Server-Timing
 
 
-def compute(view: SnapshotView, endpoint: str, filtre: Filtre) -> Answer:
+def compute(view: SnapshotView, endpoint: str, filtre: Filter) -> Answer:
     """Blocking (DuckDB): runs in a worker thread."""
     started = time.perf_counter()
     body = msgspec.json.encode(view.answer(endpoint, filtre))
@@ -70,7 +70,7 @@ class Statistics:
     cache: AnswerCache[Answer]
 
     async def respond(
-        self, request: Request, token: Token, endpoint: str, filtre: Filtre
+        self, request: Request, token: Token, endpoint: str, filtre: Filter
     ) -> Response[bytes]:
         with self.engine.lease() as view:
             filtre = await within_scope(view, token, filtre)
@@ -85,7 +85,7 @@ class Statistics:
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)
 
 
-def _documented(filter_type: type[Filtre]) -> type[Operation]:
+def _documented(filter_type: type[Filter]) -> type[Operation]:
     """An OpenAPI operation that shows the body the handler decodes itself."""
     body = RequestBody(
         content={MediaType.JSON: OpenAPIMediaType(schema=body_schema(filter_type))},

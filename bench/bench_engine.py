@@ -93,7 +93,7 @@ def pick_filters(data_dir: Path) -> dict[str, dict[str, object]]:
     }
 
 
-def filtre(endpoint: str, fields: dict[str, object]) -> object:
+def endpoint_filter(endpoint: str, fields: dict[str, object]) -> object:
     """The endpoint's filter for ``fields``; /invest's business cases have a
     responsable but no user, so its rep filter is the rep as responsable."""
     if ENDPOINTS[endpoint] is InvestFilter and "id_utilisateur" in fields:
@@ -116,7 +116,7 @@ def measure(data_dir: Path, filters: dict[str, dict[str, object]], runs: int) ->
         for endpoint in ENDPOINTS:
             timings[endpoint] = {}
             for case, fields in filters.items():
-                query = filtre(endpoint, fields)
+                query = endpoint_filter(endpoint, fields)
                 view.answer(endpoint, query)  # warm-up: first touch of the pages
                 samples = []
                 for _ in range(runs):

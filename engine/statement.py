@@ -27,13 +27,13 @@ class Statement(msgspec.Struct, frozen=True):
     params: dict[str, object]
 
 
-def render(name: str, filtre: msgspec.Struct | None = None, **params: object) -> Statement:
-    """The statement of ``queries/<name>.sql`` for ``filtre`` and extra ``params``."""
+def render(name: str, filter_: msgspec.Struct | None = None, **params: object) -> Statement:
+    """The statement of ``queries/<name>.sql`` for ``filter_`` and extra ``params``."""
     bound = dict(params)
 
     def where(match: re.Match[str]) -> str:
         negated, subject = match.groups()
-        compiled = compile_filter(filtre, SUBJECTS[subject])
+        compiled = compile_filter(filter_, SUBJECTS[subject])
         if negated:
             return "FALSE" if compiled.exact else "TRUE"
         bound.update(compiled.params)
