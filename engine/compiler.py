@@ -2,7 +2,8 @@
 
 A ``Subject`` says, for the rows one kind of query reads, which SQL predicate tests
 each filter field. Predicates are fixed text that refers to the field's value as a
-DuckDB named parameter (``$annee``): no value is ever formatted into SQL.
+DuckDB named parameter (``$annee``): no value is ever formatted into SQL. Subjects,
+strict subjects, filter shapes and masks: docs/engine.md.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ A query's text names the rows it filters with a placeholder per subject, e.g.
 the parameters the final text uses (DuckDB refuses unused ones). ``{!name}`` is TRUE
 when the strict subject ``name`` cannot take the filter and FALSE when it can: a query
 reads its fast rows under ``{name}`` and its general path under ``{!name}``, and DuckDB
-drops the branch whose condition is the constant FALSE before running anything.
+drops the branch whose condition is the constant FALSE before running anything
+(docs/engine.md).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 -- combination of the five codes the 18 counters read (build/3_contact.sql). Under a
 -- filter of gamme and region only, the scan reads the load's contacts per combination
 -- of these keys instead of the contact rows (the other branch is FALSE, unread).
+-- Subjects, paths and derived tables: docs/engine.md.
 WITH counted AS NOT MATERIALIZED (
     SELECT * FROM contacts_per_key WHERE {aggregates}
     UNION ALL BY NAME

@@ -1,6 +1,6 @@
 -- POST /evaluation (SPEC §6): evaluation rows are detail rows joined to their header
 -- (build/4_evaluation.sql); an evaluation is a header, counted once however many of
--- its detail rows the filter keeps.
+-- its detail rows the filter keeps. Subjects and derived tables: docs/engine.md.
 WITH detail AS MATERIALIZED (
     SELECT * FROM evaluation WHERE {evaluations}
 ),

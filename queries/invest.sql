@@ -1,6 +1,7 @@
 -- POST /invest (SPEC §6): budgets of the filtered business cases (build/
 -- 5_business_case.sql) summed per key. NULL budgets are ignored and a group whose
 -- budgets are all NULL sums to 0; sums stay exact decimals until the final cast.
+-- Subjects and derived tables: docs/engine.md.
 WITH bc AS MATERIALIZED (
     SELECT * FROM business_case WHERE {business_cases}
 ),

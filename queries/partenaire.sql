@@ -8,6 +8,7 @@
 --   for k under the filter's shape $shape: a plain count, no count(DISTINCT).
 -- * {!aggregates}: any other filter (user, team, dates) splits partners' rows: count
 --   distinct partners over the profiles its rows reach.
+-- Masks, paths, and why each block spells out both: docs/engine.md.
 WITH profile_reached AS MATERIALIZED (
     SELECT
         p.id_partenaire,

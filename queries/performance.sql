@@ -1,9 +1,9 @@
 -- POST /performance (SPEC §6): visits, i.e. distinct id_visite. A row counts for key
 -- k when it is the first of its visit with that k under the filter's shape $shape
--- (see build/3_contact.sql), so count_if counts visits, not rows. The blocks read two
--- grains: the combination of the four small keys, and the user and day. Each comes
--- from a table of the load when the filter's fields allow it (below), else from one
--- scan of the filtered rows. (One GROUPING SETS scan of both grains costs more: it
+-- (docs/engine.md: masks, paths), so count_if counts visits, not rows. The blocks
+-- read two grains: the combination of the four small keys, and the user and day. Each
+-- comes from a table of the load when the filter's fields allow it (below), else from
+-- one scan of the filtered rows. (One GROUPING SETS scan of both grains costs more: it
 -- computes every aggregate for every set.)
 WITH filtered AS NOT MATERIALIZED (
     SELECT * FROM contact WHERE {contacts}

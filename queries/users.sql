@@ -7,6 +7,7 @@
 --   of its user for k under the filter's shape $shape: a plain count.
 -- * {!aggregates}: any other filter (user, team, dates): count distinct users over the
 --   filtered rows.
+-- Masks, paths, and why each block spells out both: docs/engine.md.
 WITH filtered AS NOT MATERIALIZED (
     SELECT * FROM contact WHERE {contacts}
 ),
