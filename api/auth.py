@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 
 from api.errors import OutsideTeam
 from engine import SnapshotView
-from engine.filters import Filtre
+from engine.filters import Filter
 from security.tokens import Token, TokenRing
 
 # The filter fields that name users, hence teams; every filter type has id_responsable.
@@ -41,7 +41,7 @@ def require_admin(token: NamedDependency[Token]) -> Token:
     return token
 
 
-async def within_scope(view: SnapshotView, token: Token, filtre: Filtre) -> Filtre:
+async def within_scope(view: SnapshotView, token: Token, filter_: Filter) -> Filter:
     """The filter a scoped token may run: ids inside its team, or its whole team.
 
     Asking for a user outside the team is a 403, never an empty answer, so a token
@@ -49,12 +49,12 @@ async def within_scope(view: SnapshotView, token: Token, filtre: Filtre) -> Filt
     """
     scope = token.responsable
     if scope is None:
-        return filtre
+        return filter_
     for field in _USER_FIELDS:
-        asked = getattr(filtre, field, None)
+        asked = getattr(filter_, field, None)
         # in_team reads the snapshot (DuckDB): keep it off the event loop.
         if asked is not None and not await anyio.to_thread.run_sync(view.in_team, scope, asked):
             raise OutsideTeam(f"{asked} is outside this token's team", field)
-    if filtre.id_responsable is None:
-        return msgspec.structs.replace(filtre, id_responsable=scope)
-    return filtre
+    if filter_.id_responsable is None:
+        return msgspec.structs.replace(filter_, id_responsable=scope)
+    return filter_

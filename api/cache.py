@@ -28,7 +28,7 @@ class AnswerKey(NamedTuple):
     snapshot_id: str
     endpoint: str
     # A frozen engine filter, canonical (field order, "2023" vs 2023); None for choices.
-    filtre: Hashable
+    filter_: Hashable
     scope: int | None  # the token's manager, None for an unscoped token
 
 

@@ -16,7 +16,7 @@ import msgspec
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
 from api.errors import BadFilter
-from engine.filters import Filtre
+from engine.filters import Filter
 
 _decoder = msgspec.json.Decoder()
 
@@ -30,7 +30,7 @@ _CLEARER = {
 
 
 @cache
-def integer_fields(filter_type: type[Filtre]) -> frozenset[str]:
+def integer_fields(filter_type: type[Filter]) -> frozenset[str]:
     """The fields of ``filter_type`` that hold an integer (and so also take digit strings)."""
     info = msgspec.inspect.type_info(filter_type)
     assert isinstance(info, msgspec.inspect.StructType)
@@ -56,7 +56,7 @@ def _digits_to_int(name: str, value: object) -> object:
     return int(significant)
 
 
-def decode_filter(body: bytes, filter_type: type[Filtre]) -> Filtre:
+def decode_filter(body: bytes, filter_type: type[Filter]) -> Filter:
     """Decode and validate one endpoint's body; an empty body is the empty filter."""
     if not body.strip():
         return filter_type()
@@ -79,7 +79,7 @@ def decode_filter(body: bytes, filter_type: type[Filtre]) -> Filtre:
         raise _bad_filter(str(error), filter_type) from None
 
 
-def _bad_filter(message: str, filter_type: type[Filtre]) -> BadFilter:
+def _bad_filter(message: str, filter_type: type[Filter]) -> BadFilter:
     if found := _UNKNOWN_FIELD.search(message):
         return BadFilter("is not a field of this endpoint", found["field"])
     if found := _AT_FIELD.match(message):
@@ -96,7 +96,7 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), "a number")
 
 
-def body_schema(filter_type: type[Filtre]) -> Schema:
+def body_schema(filter_type: type[Filter]) -> Schema:
     """The OpenAPI schema of ``filter_type`` as a body, digit strings included."""
     info = msgspec.inspect.type_info(filter_type)
     assert isinstance(info, msgspec.inspect.StructType)

@@ -24,7 +24,7 @@ from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
 from api.payload import body_schema, decode_filter
 from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
-from engine.filters import Filtre
+from engine.filters import Filter
 from security.tokens import Token
 
 SUMMARIES = {
@@ -42,16 +42,16 @@ class Answer(NamedTuple):
     engine_ms: float  # what computing it cost, for Server-Timing
 
 
-def compute(view: SnapshotView, endpoint: str, filtre: Filtre) -> Answer:
+def compute(view: SnapshotView, endpoint: str, filter_: Filter) -> Answer:
     """Blocking (DuckDB): runs in a worker thread."""
     started = time.perf_counter()
-    body = msgspec.json.encode(view.answer(endpoint, filtre))
+    body = msgspec.json.encode(view.answer(endpoint, filter_))
     return Answer(body, (time.perf_counter() - started) * 1000)
 
 
 def etag_of(key: AnswerKey) -> str:
     """Derived from the key, not the body, so a 304 costs no computation at all."""
-    canonical = msgspec.json.encode([key.snapshot_id, key.endpoint, key.scope, key.filtre])
+    canonical = msgspec.json.encode([key.snapshot_id, key.endpoint, key.scope, key.filter_])
     return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
 
 
@@ -70,22 +70,22 @@ class Statistics:
     cache: AnswerCache[Answer]
 
     async def respond(
-        self, request: Request, token: Token, endpoint: str, filtre: Filtre
+        self, request: Request, token: Token, endpoint: str, filter_: Filter
     ) -> Response[bytes]:
         with self.engine.lease() as view:
-            filtre = await within_scope(view, token, filtre)
-            key = AnswerKey(view.id, endpoint, filtre, token.responsable)
+            filter_ = await within_scope(view, token, filter_)
+            key = AnswerKey(view.id, endpoint, filter_, token.responsable)
             etag = etag_of(key)
             headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
             if matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
-            answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filtre))
+            answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filter_))
         timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
         headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)
 
 
-def _documented(filter_type: type[Filtre]) -> type[Operation]:
+def _documented(filter_type: type[Filter]) -> type[Operation]:
     """An OpenAPI operation that shows the body the handler decodes itself."""
     body = RequestBody(
         content={MediaType.JSON: OpenAPIMediaType(schema=body_schema(filter_type))},
@@ -108,8 +108,8 @@ def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
     filter_type: Any = ENDPOINTS[endpoint]
 
     async def answer(request: Request, token: NamedDependency[Token]) -> Response[bytes]:
-        filtre = decode_filter(await request.body(), filter_type)
-        return await statistics.respond(request, token, endpoint, filtre)
+        filter_ = decode_filter(await request.body(), filter_type)
+        return await statistics.respond(request, token, endpoint, filter_)
 
     return post(
         f"/{endpoint}",

@@ -82,9 +82,9 @@ def engine_ms(data_dir: Path, rounds: int = 5) -> float:
     try:
         with engine.lease() as view:
             for _ in range(rounds):
-                for filtre in FILTERS:
+                for filter_ in FILTERS:
                     started = time.perf_counter()
-                    msgspec.json.encode(view.answer("data", filtre))
+                    msgspec.json.encode(view.answer("data", filter_))
                     times.append((time.perf_counter() - started) * 1000)
     finally:
         engine.close()
@@ -162,9 +162,9 @@ def http_overhead_ms(server: Server, token: str, rounds: int = 5) -> tuple[float
     connection = http.client.HTTPConnection("127.0.0.1", server.port)
     try:
         for _ in range(rounds):
-            for filtre in FILTERS:
+            for filter_ in FILTERS:
                 started = time.perf_counter()
-                connection.request("POST", "/data", msgspec.json.encode(filtre), headers)
+                connection.request("POST", "/data", msgspec.json.encode(filter_), headers)
                 response = connection.getresponse()
                 response.read()
                 spent = (time.perf_counter() - started) * 1000

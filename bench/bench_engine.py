@@ -94,7 +94,7 @@ def pick_filters(data_dir: Path) -> dict[str, dict[str, object]]:
     }
 
 
-def filtre(endpoint: str, fields: dict[str, object]) -> object:
+def endpoint_filter(endpoint: str, fields: dict[str, object]) -> object:
     """The endpoint's filter for ``fields``; /invest's business cases have a
     responsable but no user, so its rep filter is the rep as responsable."""
     if ENDPOINTS[endpoint] is InvestFilter and "id_utilisateur" in fields:
@@ -117,7 +117,7 @@ def measure(data_dir: Path, filters: dict[str, dict[str, object]], runs: int) ->
         for endpoint in ENDPOINTS:
             timings[endpoint] = {}
             for case, fields in filters.items():
-                query = filtre(endpoint, fields)
+                query = endpoint_filter(endpoint, fields)
                 view.answer(endpoint, query)  # warm-up: first touch of the pages
                 samples = []
                 for _ in range(runs):
@@ -185,7 +185,7 @@ NOTES = [
     "row groups whatever the size.",
     "- Distinct visits are counted without count(DISTINCT): each row carries, per key, "
     "a mask saying whether it is the first of its visit under each filter shape "
-    "(queries/build/3_contact.sql), so every block is a plain filtered count.",
+    "(docs/engine.md), so every block is a plain filtered count.",
     "- Loading also builds smaller tables at the grain some blocks need, each exact "
     "under a class of filters, never under one particular filter: visits per user, "
     "responsable and day (exact without a gamme or region filter: /performance's user "
@@ -198,7 +198,7 @@ NOTES = [
     "partners and users with plain counts. The filter compiler picks the path per "
     "query (engine/compiler.py, strict subjects); the other path is the constant "
     "FALSE and DuckDB drops it. Tests compare both paths on every case "
-    "(tests/test_engine.py, tests/test_engine_properties.py).",
+    "(tests/engine/test_engine_paths.py, tests/engine/test_engine_properties.py).",
     "- The price is load time: at 10M rows the masks' window functions and the extra "
     "tables add about 15 s (18.7 s before them, 33.9 s with them, measured back to back; "
     "RSS after the load was 1663 MB before, 1087 MB with them). A filter with a user or "

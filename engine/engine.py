@@ -1,4 +1,4 @@
-"""The engine: the current snapshot, its hot swap, and one function per endpoint.
+"""The engine: the current snapshot, its hot swap, and the answers of the endpoints.
 
 Requests take a lease (``with engine.lease() as view:``) that pins one snapshot for
 the whole request. ``refresh()`` loads a newly published snapshot beside the serving
@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 
 from engine.database import Database, SnapshotRefused
-from engine.filters import EvaluationFilter, Filtre, InvestFilter, VisiteFilter
+from engine.filters import EvaluationFilter, Filter, InvestFilter, VisiteFilter
 from engine.results import (
     Choices,
     DataResult,
@@ -35,7 +35,7 @@ from snapshot.manifest import Manifest
 log = logging.getLogger("visites.engine")
 
 # endpoint -> (filter type, result type)
-_CONTRACT: dict[str, tuple[type[Filtre], type[Result]]] = {
+_CONTRACT: dict[str, tuple[type[Filter], type[Result]]] = {
     "data": (VisiteFilter, DataResult),
     "performance": (VisiteFilter, PerformanceResult),
     "partenaire": (VisiteFilter, PartenaireResult),
@@ -43,7 +43,7 @@ _CONTRACT: dict[str, tuple[type[Filtre], type[Result]]] = {
     "evaluation": (EvaluationFilter, EvaluationResult),
     "invest": (InvestFilter, InvestResult),
 }
-ENDPOINTS: dict[str, type[Filtre]] = {name: types[0] for name, types in _CONTRACT.items()}
+ENDPOINTS: dict[str, type[Filter]] = {name: types[0] for name, types in _CONTRACT.items()}
 RESULTS: dict[str, type[Result]] = {name: types[1] for name, types in _CONTRACT.items()}
 
 
@@ -55,8 +55,8 @@ class EngineClosed(RuntimeError):
     """The engine was closed: it serves no more leases."""
 
 
-class _Membre(msgspec.Struct, frozen=True):
-    membre: bool
+class _Membership(msgspec.Struct, frozen=True):
+    member: bool
 
 
 class SnapshotView:
@@ -73,35 +73,17 @@ class SnapshotView:
     def manifest(self) -> Manifest:
         return self._database.manifest
 
-    def answer(self, endpoint: str, filtre: Filtre) -> Result:
-        """The answer of ``endpoint`` (a key of ENDPOINTS) to ``filtre``."""
+    def answer(self, endpoint: str, filter_: Filter) -> Result:
+        """The answer of ``endpoint`` (a key of ENDPOINTS) to ``filter_``."""
         filter_type, result_type = _CONTRACT[endpoint]
-        if not isinstance(filtre, filter_type):
-            raise TypeError(f"/{endpoint} takes a {filter_type.__name__}, not {filtre!r}")
-        return self._database.fetch(render(endpoint, filtre), result_type)
-
-    def data(self, filtre: VisiteFilter) -> DataResult:
-        return self.answer("data", filtre)
-
-    def performance(self, filtre: VisiteFilter) -> PerformanceResult:
-        return self.answer("performance", filtre)
-
-    def partenaire(self, filtre: VisiteFilter) -> PartenaireResult:
-        return self.answer("partenaire", filtre)
-
-    def users(self, filtre: VisiteFilter) -> UsersResult:
-        return self.answer("users", filtre)
-
-    def evaluation(self, filtre: EvaluationFilter) -> EvaluationResult:
-        return self.answer("evaluation", filtre)
-
-    def invest(self, filtre: InvestFilter) -> InvestResult:
-        return self.answer("invest", filtre)
+        if not isinstance(filter_, filter_type):
+            raise TypeError(f"/{endpoint} takes a {filter_type.__name__}, not {filter_!r}")
+        return self._database.fetch(render(endpoint, filter_), result_type)
 
     def in_team(self, responsable: int, utilisateur: int) -> bool:
         """Is ``utilisateur`` in the team of ``responsable`` (SPEC §4)?"""
         statement = render("in_team", responsable=responsable, utilisateur=utilisateur)
-        return self._database.fetch(statement, _Membre).membre
+        return self._database.fetch(statement, _Membership).member
 
     def choices(self, responsable: int | None = None) -> Choices:
         """The gammes, regions and users the dashboard's filter bar offers; only the team

@@ -20,7 +20,7 @@ Mois = Annotated[int, msgspec.Meta(ge=1, le=12)]
 Code = Annotated[str, msgspec.Meta(max_length=255)]
 
 
-class _Filtre(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class _PeriodFilter(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Fields every filter has: a period."""
 
     annee: Annee | None = None
@@ -40,7 +40,7 @@ class _Filtre(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
             raise ValueError(f"start_date ({self.start_date}) is after end_date ({self.end_date})")
 
 
-class VisiteFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class VisiteFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/data, /performance, /partenaire, /users: keeps visit rows."""
 
     id_responsable: Id | None = None
@@ -49,7 +49,7 @@ class VisiteFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     region: Code | None = None
 
 
-class EvaluationFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class EvaluationFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/evaluation: keeps evaluation detail rows (on the header's date_integration)."""
 
     id_utilisateur: Id | None = None
@@ -57,7 +57,7 @@ class EvaluationFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only
     code_categorie: Code | None = None
 
 
-class InvestFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class InvestFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/invest: keeps business cases (on date_realisation)."""
 
     id_responsable: Id | None = None
@@ -67,4 +67,4 @@ class InvestFilter(_Filtre, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     region: Code | None = None
 
 
-Filtre = VisiteFilter | EvaluationFilter | InvestFilter
+Filter = VisiteFilter | EvaluationFilter | InvestFilter

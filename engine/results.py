@@ -51,7 +51,7 @@ class GammeContacts(_Result):
     specialites: list[SpecialiteContacts]
 
 
-class Statistiques(_Result):
+class Statistics(_Result):
     nbr_total_visites_planifiees: int
     nbr_total_visites_non_planifiees: int
     nbr_visites_medicales_planifiees: int
@@ -75,13 +75,13 @@ class Statistiques(_Result):
 
 
 class DataResult(_Result):
-    statistiques: Statistiques
+    statistiques: Statistics
 
 
 # ---------------------------------------------------------- /performance (visits)
 
 
-class TypeCompteVisites(_Result):
+class TypePartenaireVisites(_Result):
     code_type_partenaire: str
     nombre_visites: int
 
@@ -108,19 +108,19 @@ class DelegueVisites(_Result):
     nombre_visites: int
 
 
-class JourVisites(_Result):
+class DayVisites(_Result):
     date_visite: datetime.date
     nombre_visites: int
 
 
 class PerformanceResult(_Result):
-    nombre_compte_visite_par_type_compte: list[TypeCompteVisites]
+    nombre_compte_visite_par_type_compte: list[TypePartenaireVisites]
     nombre_compte_visite_par_status: list[StatutVisites]
     nombre_visites_par_potenciel: list[PotentielVisites]
     nombre_visites_par_region: list[RegionVisites]
     utilisateurs_plus_grand_nombre_visites: list[DelegueVisites]
     delegues_moins_nombre_visites: list[DelegueVisites]
-    nombre_compte_visite_par_jour: list[JourVisites]
+    nombre_compte_visite_par_jour: list[DayVisites]
 
 
 # --------------------------------------------------------- /partenaire (partners)

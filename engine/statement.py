@@ -5,7 +5,8 @@ A query's text names the rows it filters with a placeholder per subject, e.g.
 the parameters the final text uses (DuckDB refuses unused ones). ``{!name}`` is TRUE
 when the strict subject ``name`` cannot take the filter and FALSE when it can: a query
 reads its fast rows under ``{name}`` and its general path under ``{!name}``, and DuckDB
-drops the branch whose condition is the constant FALSE before running anything.
+drops the branch whose condition is the constant FALSE before running anything
+(docs/engine.md).
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ class Statement(msgspec.Struct, frozen=True):
     params: dict[str, object]
 
 
-def render(name: str, filtre: msgspec.Struct | None = None, **params: object) -> Statement:
-    """The statement of ``queries/<name>.sql`` for ``filtre`` and extra ``params``."""
+def render(name: str, filter_: msgspec.Struct | None = None, **params: object) -> Statement:
+    """The statement of ``queries/<name>.sql`` for ``filter_`` and extra ``params``."""
     bound = dict(params)
 
     def where(match: re.Match[str]) -> str:
         negated, subject = match.groups()
-        compiled = compile_filter(filtre, SUBJECTS[subject])
+        compiled = compile_filter(filter_, SUBJECTS[subject])
         if negated:
             return "FALSE" if compiled.exact else "TRUE"
         bound.update(compiled.params)

@@ -22,13 +22,13 @@ SELECT
     ) AS regions,
     (
         SELECT coalesce(list(
-            {'id_utilisateur': id_utilisateur, 'name': nom, 'role': role}
-            ORDER BY nom NULLS LAST, id_utilisateur
+            {'id_utilisateur': id_utilisateur, 'name': name, 'role': role}
+            ORDER BY name NULLS LAST, id_utilisateur
         ), [])
         FROM utilisateur
         WHERE crm AND (
             $responsable IS NULL
             OR id_utilisateur = $responsable
-            OR id_utilisateur IN (SELECT id_utilisateur FROM equipe WHERE id_responsable = $responsable)
+            OR id_utilisateur IN (SELECT id_utilisateur FROM team WHERE id_responsable = $responsable)
         )
     ) AS utilisateurs

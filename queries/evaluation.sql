@@ -1,19 +1,19 @@
 -- POST /evaluation (SPEC §6): evaluation rows are detail rows joined to their header
 -- (build/4_evaluation.sql); an evaluation is a header, counted once however many of
--- its detail rows the filter keeps.
-WITH ligne AS MATERIALIZED (
+-- its detail rows the filter keeps. Subjects and derived tables: docs/engine.md.
+WITH detail AS MATERIALIZED (
     SELECT * FROM evaluation WHERE {evaluations}
 ),
 
-entete AS MATERIALIZED (
+header AS MATERIALIZED (
     SELECT DISTINCT id_evaluation, id_utilisateur_evalue, id_createur, points_obtenu, date_integration
-    FROM ligne
+    FROM detail
 ),
 
 -- A category's mean is over its evaluations' header scores, each evaluation once.
 categorie AS (
-    SELECT id, CAST(avg(points_obtenu) AS DOUBLE) AS moyenne
-    FROM (SELECT DISTINCT code_categorie AS id, id_evaluation, points_obtenu FROM ligne)
+    SELECT id, CAST(avg(points_obtenu) AS DOUBLE) AS mean
+    FROM (SELECT DISTINCT code_categorie AS id, id_evaluation, points_obtenu FROM detail)
     GROUP BY id
 ),
 
@@ -22,8 +22,8 @@ sous_categorie AS (
     SELECT
         code_categorie AS categorie,
         code_sous_categorie AS id,
-        CAST(avg(point_obtenu) AS DOUBLE) AS moyenne
-    FROM ligne
+        CAST(avg(point_obtenu) AS DOUBLE) AS mean
+    FROM detail
     GROUP BY ALL
 )
 
@@ -32,27 +32,27 @@ SELECT
     -- the evaluations having that score
     (
         SELECT coalesce(list(
-            {'points_obtenus': points_obtenus, 'nombre_visites': nombre_visites}
-            ORDER BY points_obtenus
+            {'points_obtenus': score, 'nombre_visites': visite_count}
+            ORDER BY score
         ), [])
         FROM (
             SELECT
-                CAST(e.points_obtenu AS DOUBLE) AS points_obtenus,
-                coalesce(sum(v.nombre_visites), 0) AS nombre_visites
-            FROM entete AS e
-            LEFT JOIN visites_utilisateur AS v ON v.id_utilisateur = e.id_utilisateur_evalue
+                CAST(e.points_obtenu AS DOUBLE) AS score,
+                coalesce(sum(v.visite_count), 0) AS visite_count
+            FROM header AS e
+            LEFT JOIN visites_per_utilisateur AS v ON v.id_utilisateur = e.id_utilisateur_evalue
             WHERE e.points_obtenu IS NOT NULL
             GROUP BY e.points_obtenu
         )
     ) AS Nombre_visites_par_moyen_evaluation,
     (
         SELECT coalesce(list(
-            {'date_integration': strftime(mois, '%Y-%m'), 'Nombre_evaluation': nombre}
+            {'date_integration': strftime(mois, '%Y-%m'), 'Nombre_evaluation': evaluation_count}
             ORDER BY mois
         ), [])
         FROM (
-            SELECT date_trunc('month', date_integration) AS mois, count(*) AS nombre
-            FROM entete
+            SELECT date_trunc('month', date_integration) AS mois, count(*) AS evaluation_count
+            FROM header
             WHERE date_integration IS NOT NULL
             GROUP BY mois
         )
@@ -60,13 +60,13 @@ SELECT
     -- the share is of every filtered evaluation, those of unknown creators included
     (
         SELECT coalesce(list(
-            {'role_createur': role, 'Nombre_evaluation': nombre,
-             'pourcentage': pourcentage(nombre, (SELECT count(*) FROM entete))}
+            {'role_createur': role, 'Nombre_evaluation': evaluation_count,
+             'pourcentage': percentage(evaluation_count, (SELECT count(*) FROM header))}
             ORDER BY role
         ), [])
         FROM (
-            SELECT u.role, count(*) AS nombre
-            FROM entete AS e
+            SELECT u.role, count(*) AS evaluation_count
+            FROM header AS e
             JOIN utilisateur AS u ON u.id_utilisateur = e.id_createur
             WHERE u.role IS NOT NULL
             GROUP BY u.role
@@ -74,13 +74,13 @@ SELECT
     ) AS pourcentage_evaluations_role,
     (
         SELECT coalesce(list(
-            {'id_utilisateur': id_utilisateur_evalue, 'FullName_utilisateur': nom,
-             'points_obtenus': points_obtenus}
-            ORDER BY nom NULLS LAST, id_utilisateur_evalue
+            {'id_utilisateur': id_utilisateur_evalue, 'FullName_utilisateur': name,
+             'points_obtenus': mean_points}
+            ORDER BY name NULLS LAST, id_utilisateur_evalue
         ), [])
         FROM (
-            SELECT e.id_utilisateur_evalue, u.nom, CAST(avg(e.points_obtenu) AS DOUBLE) AS points_obtenus
-            FROM entete AS e
+            SELECT e.id_utilisateur_evalue, u.name, CAST(avg(e.points_obtenu) AS DOUBLE) AS mean_points
+            FROM header AS e
             LEFT JOIN utilisateur AS u ON u.id_utilisateur = e.id_utilisateur_evalue
             GROUP BY ALL
         )
@@ -89,11 +89,11 @@ SELECT
         SELECT coalesce(list({
             'code_categorie': c.code,
             'categorie': c.libelle,
-            'moyenne_points_categorie': k.moyenne,
+            'moyenne_points_categorie': k.mean,
             'sous_categories': coalesce((
                 SELECT list(
                     {'code_sous_categorie': s.code, 'sous_categorie': s.libelle,
-                     'moyenne_points_sous_categorie': p.moyenne}
+                     'moyenne_points_sous_categorie': p.mean}
                     ORDER BY s.libelle, s.code
                 )
                 FROM sous_categorie AS p JOIN code AS s USING (id)

@@ -2,6 +2,6 @@
 SELECT
     $utilisateur = $responsable
     OR EXISTS (
-        SELECT 1 FROM equipe
+        SELECT 1 FROM team
         WHERE id_responsable = $responsable AND id_utilisateur = $utilisateur
-    ) AS membre
+    ) AS member

@@ -1,6 +1,7 @@
 -- POST /invest (SPEC §6): budgets of the filtered business cases (build/
 -- 5_business_case.sql) summed per key. NULL budgets are ignored and a group whose
 -- budgets are all NULL sums to 0; sums stay exact decimals until the final cast.
+-- Subjects and derived tables: docs/engine.md.
 WITH bc AS MATERIALIZED (
     SELECT * FROM business_case WHERE {business_cases}
 ),
@@ -8,50 +9,50 @@ WITH bc AS MATERIALIZED (
 -- One sum per (key, code): UNPIVOT makes a row per business case and coded key, and
 -- leaves out NULL keys. Budget per visit count is the one key that is no code.
 budget AS (
-    SELECT cle, c.code, c.libelle, NULL AS visites, CAST(coalesce(sum(k.budget), 0) AS DOUBLE) AS budget
+    SELECT key, c.code, c.libelle, NULL AS visite_count, CAST(coalesce(sum(k.budget), 0) AS DOUBLE) AS budget
     FROM (
         UNPIVOT bc
         ON code_gamme, code_statut_bc, code_potentiel, code_specialite, code_region_partenaire,
             code_type_investissement, code_categorie_investissement
-        INTO NAME cle VALUE id
+        INTO NAME key VALUE id
     ) AS k
     JOIN code AS c USING (id)
     GROUP BY ALL
     UNION ALL
-    SELECT 'visites', NULL, NULL, nombre_visites, CAST(coalesce(sum(budget), 0) AS DOUBLE)
+    SELECT 'visite_count', NULL, NULL, visite_count, CAST(coalesce(sum(budget), 0) AS DOUBLE)
     FROM bc
-    GROUP BY nombre_visites
+    GROUP BY visite_count
 )
 
 -- One pass over the small sums, a filtered list per block.
 SELECT
     coalesce(list(
-        {'Nombre de nombre de visites': visites, 'budget': budget} ORDER BY visites
-    ) FILTER (WHERE cle = 'visites'), []) AS budget_par_visites,
+        {'Nombre de nombre de visites': visite_count, 'budget': budget} ORDER BY visite_count
+    ) FILTER (WHERE key = 'visite_count'), []) AS budget_par_visites,
     coalesce(list(
         {'code_gamme': code, 'gamme': libelle, 'budget': budget} ORDER BY libelle, code
-    ) FILTER (WHERE cle = 'code_gamme'), []) AS budget_par_gamme,
+    ) FILTER (WHERE key = 'code_gamme'), []) AS budget_par_gamme,
     coalesce(list(
         {'code_statut_bc': code, 'budget': budget} ORDER BY code
-    ) FILTER (WHERE cle = 'code_statut_bc'), []) AS budget_par_statut,
+    ) FILTER (WHERE key = 'code_statut_bc'), []) AS budget_par_statut,
     coalesce(list(
         {'code_potentiel': code, 'budget': budget} ORDER BY code
-    ) FILTER (WHERE cle = 'code_potentiel'), []) AS budget_par_potentiel,
+    ) FILTER (WHERE key = 'code_potentiel'), []) AS budget_par_potentiel,
     coalesce(list(
         {'code_specialite': code, 'specialite': libelle, 'budget': budget} ORDER BY libelle, code
-    ) FILTER (WHERE cle = 'code_specialite'), []) AS budget_par_specialite,
+    ) FILTER (WHERE key = 'code_specialite'), []) AS budget_par_specialite,
     coalesce(list(
         {'code_region_partenaire': code, 'region': libelle, 'budget': budget}
         ORDER BY libelle, code
-    ) FILTER (WHERE cle = 'code_region_partenaire'), []) AS budget_par_region,
+    ) FILTER (WHERE key = 'code_region_partenaire'), []) AS budget_par_region,
     coalesce(list(
         {'code_type_investissement': code, 'type_investissement': libelle, 'budget': budget}
         ORDER BY libelle, code
-    ) FILTER (WHERE cle = 'code_type_investissement'), []) AS budget_par_type_investissement,
+    ) FILTER (WHERE key = 'code_type_investissement'), []) AS budget_par_type_investissement,
     coalesce(list(
         {'code_categorie_investissement': code, 'categorie_investissement': libelle,
          'budget': budget}
         ORDER BY libelle, code
-    ) FILTER (WHERE cle = 'code_categorie_investissement'), [])
+    ) FILTER (WHERE key = 'code_categorie_investissement'), [])
         AS budget_par_categorie_investissement
 FROM budget

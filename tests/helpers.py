@@ -92,13 +92,13 @@ def wait_ready(url: str, process: subprocess.Popen[str], seconds: float) -> None
     assert eventually(ready, seconds), f"visites serve not ready within {seconds} s"
 
 
-def engine_answer(data_dir: Path, endpoint: str, filtre: msgspec.Struct) -> tuple[str, Any]:
+def engine_answer(data_dir: Path, endpoint: str, filter_: msgspec.Struct) -> tuple[str, Any]:
     """The engine's own answer on the current snapshot, from an engine of its own: the
     snapshot id and the answer as plain values."""
     engine = Engine.open(data_dir)
     try:
         with engine.lease() as view:
-            return view.id, msgspec.to_builtins(view.answer(endpoint, filtre))
+            return view.id, msgspec.to_builtins(view.answer(endpoint, filter_))
     finally:
         engine.close()
 

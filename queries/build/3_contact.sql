@@ -1,20 +1,20 @@
--- Distinct visits without count(DISTINCT): a visit met through several partners has
--- several rows, and a count of visits by key k must count each (visit, k) once. So
--- each row carries, per key, a mask whose bit i says "no earlier row of this visit
--- has the same k and, under filter shape i, the same filtered codes":
+-- Distinct visits without count(DISTINCT) (docs/engine.md): a visit met through
+-- several partners has several rows, and a count of visits by key k must count each
+-- (visit, k) once. So each row carries, per key, a mask whose bit i says "no earlier
+-- row of this visit has the same k and, under filter shape i, the same filtered codes":
 --   bit 1: no contact filter, bit 2: gamme, bit 4: region, bit 8: gamme and region.
 -- Every other filter keeps or drops whole visits, so among the rows a filter keeps,
--- count_if(premier_k & $forme <> 0) is exactly the visits per k, with
--- $forme the filter's bit. Rows of single-row visits, and each visit's first row,
+-- count_if(first_k & $shape <> 0) is exactly the visits per k, with
+-- $shape the filter's bit. Rows of single-row visits, and each visit's first row,
 -- are first under every shape: mask 15.
-CREATE TEMP MACRO premier(meme_cle, meme_gamme, meme_region) AS
-    (NOT bool_or(meme_cle))::UTINYINT
-    + 2 * (NOT bool_or(meme_cle AND meme_gamme))::UTINYINT
-    + 4 * (NOT bool_or(meme_cle AND meme_region))::UTINYINT
-    + 8 * (NOT bool_or(meme_cle AND meme_gamme AND meme_region))::UTINYINT;
+CREATE TEMP MACRO first_mask(same_key, same_gamme, same_region) AS
+    (NOT bool_or(same_key))::UTINYINT
+    + 2 * (NOT bool_or(same_key AND same_gamme))::UTINYINT
+    + 4 * (NOT bool_or(same_key AND same_region))::UTINYINT
+    + 8 * (NOT bool_or(same_key AND same_gamme AND same_region))::UTINYINT;
 
-CREATE TEMP TABLE masque AS
-WITH ligne AS (
+CREATE TEMP TABLE mask AS
+WITH shared_row AS (  -- the rows of visits with more than one row
     SELECT
         pv.id_visite,
         pv.file_row_number AS n,
@@ -31,7 +31,7 @@ WITH ligne AS (
     )
 ),
 -- Each row against every earlier row of its visit.
-paire AS (
+pair AS (
     SELECT
         a.n,
         a.code_gamme_partenaire IS NOT DISTINCT FROM b.code_gamme_partenaire AS gamme,
@@ -40,27 +40,27 @@ paire AS (
         a.code_type_partenaire IS NOT DISTINCT FROM b.code_type_partenaire AS type_partenaire,
         a.code_statut_partenaire IS NOT DISTINCT FROM b.code_statut_partenaire AS statut,
         a.code_potentiel IS NOT DISTINCT FROM b.code_potentiel AS potentiel
-    FROM ligne AS a
-    JOIN ligne AS b ON b.id_visite = a.id_visite AND b.n < a.n
+    FROM shared_row AS a
+    JOIN shared_row AS b ON b.id_visite = a.id_visite AND b.n < a.n
 )
 SELECT
     n,
-    premier(TRUE, gamme, region) AS visite,
-    premier(partenaire, gamme, region) AS partenaire,
-    premier(type_partenaire, gamme, region) AS type_partenaire,
-    premier(statut, gamme, region) AS statut,
-    premier(potentiel, gamme, region) AS potentiel,
-    premier(region, gamme, region) AS region
-FROM paire
+    first_mask(TRUE, gamme, region) AS visite,
+    first_mask(partenaire, gamme, region) AS partenaire,
+    first_mask(type_partenaire, gamme, region) AS type_partenaire,
+    first_mask(statut, gamme, region) AS statut,
+    first_mask(potentiel, gamme, region) AS potentiel,
+    first_mask(region, gamme, region) AS region
+FROM pair
 GROUP BY n;
 
 -- A partner as met: each distinct (partner, visit-time region, city, gamme and
 -- speciality) of tab_partenaire_visite, numbered, with the partner's current potential
 -- and establishment. /partenaire counts distinct partners over the profiles that the
 -- filtered rows reach, so it needs the distinct values of one integer column only.
-CREATE TEMP TABLE profil_vu AS
+CREATE TEMP TABLE profile_seen AS
 SELECT
-    CAST(row_number() OVER (ORDER BY id_partenaire) AS INTEGER) AS id_profil,
+    CAST(row_number() OVER (ORDER BY id_partenaire) AS INTEGER) AS id_profile,
     *
 FROM (
     SELECT DISTINCT
@@ -78,9 +78,9 @@ FROM (
 -- The few combinations of the four keys of /performance's small blocks, numbered:
 -- /performance counts visits per combination in one scan, then sums per key. All
 -- four are NULL on the row of a visit without partner.
-CREATE TABLE combinaison AS
+CREATE TABLE combination AS
 SELECT
-    CAST(row_number() OVER (ORDER BY code_type_partenaire) AS USMALLINT) AS id_combinaison,
+    CAST(row_number() OVER (ORDER BY code_type_partenaire) AS USMALLINT) AS id_combination,
     *
 FROM (
     SELECT
@@ -96,9 +96,9 @@ FROM (
 
 -- The few combinations of the five codes the 18 counters of /data read, numbered:
 -- /data groups its rows by this one small number instead of five columns.
-CREATE TABLE compteur AS
+CREATE TABLE counter AS
 SELECT
-    CAST(row_number() OVER (ORDER BY code_type_visite) AS USMALLINT) AS id_compteur,
+    CAST(row_number() OVER (ORDER BY code_type_visite) AS USMALLINT) AS id_counter,
     *
 FROM (
     SELECT DISTINCT
@@ -114,147 +114,148 @@ FROM (
 
 -- Visit rows (SPEC §4): tab_visite LEFT JOIN tab_partenaire_visite, with the
 -- partner's current status (type, potential and establishment are read through
--- id_combinaison and id_compteur). Stored by user rank and
+-- id_combination and id_counter). Stored by user rank and
 -- date, so that user, team and date filters skip whole row groups.
 CREATE TABLE contact AS
 SELECT
-    u.rang,
+    u.rank,
     CAST(v.date_visite AS DATE) AS date_visite,
     v.id_utilisateur,
     v.id_responsable,
     pv.id_partenaire,
-    k.id_compteur,
-    kc.id_combinaison,
+    k.id_counter,
+    kc.id_combination,
     code_id(pv.code_region_partenaire) AS code_region_partenaire,
     code_id(pv.code_ville_partenaire) AS code_ville_partenaire,
     code_id(pv.code_gamme_partenaire) AS code_gamme_partenaire,
     code_id(pv.code_specialite_partenaire) AS code_specialite_partenaire,
     code_id(p.code_statut_partenaire) AS code_statut_partenaire,
-    coalesce(f.visite, 15) AS premier_visite,
-    coalesce(f.partenaire, 15) AS premier_partenaire,
-    coalesce(f.type_partenaire, 15) AS premier_type_partenaire,
-    coalesce(f.statut, 15) AS premier_statut,
-    coalesce(f.potentiel, 15) AS premier_potentiel,
-    coalesce(f.region, 15) AS premier_region,
-    pr.id_profil
+    coalesce(f.visite, 15) AS first_visite,
+    coalesce(f.partenaire, 15) AS first_partenaire,
+    coalesce(f.type_partenaire, 15) AS first_type_partenaire,
+    coalesce(f.statut, 15) AS first_statut,
+    coalesce(f.potentiel, 15) AS first_potentiel,
+    coalesce(f.region, 15) AS first_region,
+    pr.id_profile
 FROM tab_visite AS v
 JOIN utilisateur AS u USING (id_utilisateur)
 LEFT JOIN tab_partenaire_visite AS pv USING (id_visite)
 LEFT JOIN tab_partenaire AS p USING (id_partenaire)
-LEFT JOIN masque AS f ON f.n = pv.file_row_number
-LEFT JOIN profil_vu AS pr
+LEFT JOIN mask AS f ON f.n = pv.file_row_number
+LEFT JOIN profile_seen AS pr
     ON pr.id_partenaire = pv.id_partenaire
     AND pr.code_region_partenaire IS NOT DISTINCT FROM code_id(pv.code_region_partenaire)
     AND pr.code_ville_partenaire IS NOT DISTINCT FROM code_id(pv.code_ville_partenaire)
     AND pr.code_gamme_partenaire IS NOT DISTINCT FROM code_id(pv.code_gamme_partenaire)
     AND pr.code_specialite_partenaire IS NOT DISTINCT FROM code_id(pv.code_specialite_partenaire)
-LEFT JOIN compteur AS k
+LEFT JOIN counter AS k
     ON k.code_type_visite IS NOT DISTINCT FROM code_id(v.code_type_visite)
     AND k.code_type_partenaire IS NOT DISTINCT FROM code_id(pv.code_type_partenaire)
     AND k.code_type_etablissement IS NOT DISTINCT FROM code_id(p.code_type_etablissement)
     AND k.type_visite IS NOT DISTINCT FROM code_id(v.type_visite)
     AND k.flag_accompagnee IS NOT DISTINCT FROM code_id(v.flag_accompagnee)
-LEFT JOIN combinaison AS kc
+LEFT JOIN combination AS kc
     ON kc.code_type_partenaire IS NOT DISTINCT FROM code_id(pv.code_type_partenaire)
     AND kc.code_statut_partenaire IS NOT DISTINCT FROM code_id(p.code_statut_partenaire)
     AND kc.code_potentiel IS NOT DISTINCT FROM code_id(p.code_potentiel)
     AND kc.code_region_partenaire IS NOT DISTINCT FROM code_id(pv.code_region_partenaire)
-ORDER BY u.rang, date_visite;
+ORDER BY u.rank, date_visite;
 
-DROP TABLE masque;
+DROP TABLE mask;
 
 -- Visits per user, visit-time responsable and day: /performance and /users count
 -- visits per user, per day and per responsable here, in a table a fifth the size of
 -- contact, when the filter keeps whole visits (no gamme or region filter).
-CREATE TABLE visite_jour AS
+CREATE TABLE visites_per_day AS
 SELECT
-    rang,
+    rank,
     id_utilisateur,
     id_responsable,
     date_visite,
-    count(*) FILTER (WHERE premier_visite & 1 <> 0) AS visites
+    count(*) FILTER (WHERE first_visite & 1 <> 0) AS visite_count
 FROM contact
 GROUP BY ALL
-ORDER BY rang, date_visite;
+ORDER BY rank, date_visite;
 
 -- Contacts per combination of /data's keys: under a filter of gamme and region only
 -- (both are keys here), /data sums these instead of counting contact rows.
-CREATE TABLE contact_cle AS
+CREATE TABLE contacts_per_key AS
 SELECT
     code_region_partenaire,
     code_ville_partenaire,
     code_gamme_partenaire,
     code_specialite_partenaire,
-    id_compteur,
-    count(*) AS contacts
+    id_counter,
+    count(*) AS contact_count
 FROM contact
 GROUP BY ALL;
 
 -- Visits per combination of /performance's four small keys (above), gamme and region,
--- for each filter shape of the masks (forme, the bit of the shape): under a filter of
+-- for each filter shape of the masks (shape, the bit of the shape): under a filter of
 -- gamme and region only, /performance sums these few thousand rows instead of
 -- counting over contact.
-CREATE TABLE visite_combinaison AS
+CREATE TABLE visites_per_combination AS
 SELECT
-    f.forme,
-    c.id_combinaison,
+    f.shape,
+    c.id_combination,
     c.code_gamme_partenaire,
     c.code_region_partenaire,
-    count(*) FILTER (WHERE c.premier_type_partenaire & f.forme <> 0) AS type_partenaire,
-    count(*) FILTER (WHERE c.premier_statut & f.forme <> 0) AS statut,
-    count(*) FILTER (WHERE c.premier_potentiel & f.forme <> 0) AS potentiel,
-    count(*) FILTER (WHERE c.premier_region & f.forme <> 0) AS region
+    count(*) FILTER (WHERE c.first_type_partenaire & f.shape <> 0) AS type_partenaire,
+    count(*) FILTER (WHERE c.first_statut & f.shape <> 0) AS statut,
+    count(*) FILTER (WHERE c.first_potentiel & f.shape <> 0) AS potentiel,
+    count(*) FILTER (WHERE c.first_region & f.shape <> 0) AS region
 FROM contact AS c
-CROSS JOIN (VALUES (1), (2), (4), (8)) AS f (forme)
+CROSS JOIN (VALUES (1), (2), (4), (8)) AS f (shape)
 GROUP BY ALL;
 
 -- Distinct partners (users) per group without count(DISTINCT), over a table at the
 -- grain of a partner profile (a user's monthly activity): the mask of a row for key
--- cle says, per filter shape (bits as in premier above), "first row of its id with
--- this cle (and, under the shape, the same gamme / region)". A filter of gamme and
+-- k says, per filter shape (bits as in first_mask above), "first row of its id with
+-- this k (and, under the shape, the same gamme / region)". A filter of gamme and
 -- region only keeps or drops whole rows here, so among the rows it keeps,
--- count_if(mask & $forme <> 0) per cle is exactly the distinct ids per cle. Any other
+-- count_if(mask & $shape <> 0) per k is exactly the distinct ids per k. Any other
 -- filter (user, team, dates) splits a partner's or user's rows: queries then count
 -- distinct ids. (A macro cannot name the row's columns itself: the table's gamme and
 -- region are its last two arguments.)
-CREATE TEMP MACRO premier_par(id, cle, gamme, region) AS
-    (row_number() OVER (PARTITION BY id, cle) = 1)::UTINYINT
-    + 2 * (row_number() OVER (PARTITION BY id, cle, gamme) = 1)::UTINYINT
-    + 4 * (row_number() OVER (PARTITION BY id, cle, region) = 1)::UTINYINT
-    + 8 * (row_number() OVER (PARTITION BY id, cle, gamme, region) = 1)::UTINYINT;
+CREATE TEMP MACRO first_of_id(id, key, gamme, region) AS
+    (row_number() OVER (PARTITION BY id, key) = 1)::UTINYINT
+    + 2 * (row_number() OVER (PARTITION BY id, key, gamme) = 1)::UTINYINT
+    + 4 * (row_number() OVER (PARTITION BY id, key, region) = 1)::UTINYINT
+    + 8 * (row_number() OVER (PARTITION BY id, key, gamme, region) = 1)::UTINYINT;
 
 -- The profiles some visit row reaches (a partner row of a visit that tab_visite lacks
 -- reaches none), so that a gamme/region filter reaches exactly the profiles it keeps.
-CREATE TABLE profil AS
+CREATE TABLE profile AS
 SELECT
     * EXCLUDE (gamme, region),
-    premier_par(id_partenaire, NULL, gamme, region) AS premier_tout,
-    premier_par(id_partenaire, region, gamme, region) AS premier_region,
-    premier_par(id_partenaire, (region, code_ville_partenaire), gamme, region) AS premier_ville,
-    premier_par(id_partenaire, gamme, gamme, region) AS premier_gamme,
-    premier_par(id_partenaire, (gamme, code_specialite_partenaire), gamme, region)
-        AS premier_specialite,
-    premier_par(id_partenaire, code_potentiel, gamme, region) AS premier_potentiel,
-    premier_par(id_partenaire, code_type_etablissement, gamme, region) AS premier_etablissement
+    first_of_id(id_partenaire, NULL, gamme, region) AS first_overall,
+    first_of_id(id_partenaire, region, gamme, region) AS first_region,
+    first_of_id(id_partenaire, (region, code_ville_partenaire), gamme, region) AS first_ville,
+    first_of_id(id_partenaire, gamme, gamme, region) AS first_gamme,
+    first_of_id(id_partenaire, (gamme, code_specialite_partenaire), gamme, region)
+        AS first_specialite,
+    first_of_id(id_partenaire, code_potentiel, gamme, region) AS first_potentiel,
+    first_of_id(id_partenaire, code_type_etablissement, gamme, region) AS first_etablissement
 FROM (
     -- gamme and region: short names for the masks' arguments
-    SELECT *, code_gamme_partenaire AS gamme, code_region_partenaire AS region FROM profil_vu
-    WHERE id_profil IN (SELECT id_profil FROM contact)
+    SELECT *, code_gamme_partenaire AS gamme, code_region_partenaire AS region
+    FROM profile_seen
+    WHERE id_profile IN (SELECT id_profile FROM contact)
 )
-ORDER BY id_profil;
+ORDER BY id_profile;
 
-DROP TABLE profil_vu;
+DROP TABLE profile_seen;
 
 -- Each user's activity per month, gamme, region and partner status: what /users
 -- counts distinct users over, in a table some six times smaller than contact.
-CREATE TABLE activite AS
+CREATE TABLE activity AS
 SELECT
     * EXCLUDE (gamme, region),
-    premier_par(id_utilisateur, NULL, gamme, region) AS premier_tout,
-    premier_par(id_utilisateur, (annee, mois), gamme, region) AS premier_mois,
-    premier_par(id_utilisateur, gamme, gamme, region) AS premier_gamme,
-    premier_par(id_utilisateur, region, gamme, region) AS premier_region,
-    premier_par(id_utilisateur, code_statut_partenaire, gamme, region) AS premier_statut
+    first_of_id(id_utilisateur, NULL, gamme, region) AS first_overall,
+    first_of_id(id_utilisateur, (annee, mois), gamme, region) AS first_mois,
+    first_of_id(id_utilisateur, gamme, gamme, region) AS first_gamme,
+    first_of_id(id_utilisateur, region, gamme, region) AS first_region,
+    first_of_id(id_utilisateur, code_statut_partenaire, gamme, region) AS first_statut
 FROM (
     SELECT DISTINCT
         id_utilisateur,

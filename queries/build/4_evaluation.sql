@@ -1,7 +1,7 @@
 -- Every user's all-time visits (for /evaluation), from the smaller per-day counts.
-CREATE TABLE visites_utilisateur AS
-SELECT id_utilisateur, sum(visites) AS nombre_visites
-FROM visite_jour
+CREATE TABLE visites_per_utilisateur AS
+SELECT id_utilisateur, sum(visite_count) AS visite_count
+FROM visites_per_day
 GROUP BY id_utilisateur;
 
 -- Evaluation rows (SPEC §6): detail rows joined to their header, so an evaluation

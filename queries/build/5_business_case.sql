@@ -14,12 +14,12 @@ SELECT
     code_id(p.code_specialite) AS code_specialite,
     code_id(p.code_potentiel) AS code_potentiel,
     code_id(p.code_region_partenaire) AS code_region_partenaire,
-    coalesce(vp.nombre_visites, 0) AS nombre_visites
+    coalesce(vp.visite_count, 0) AS visite_count
 FROM tab_partenaire_bc AS bc
 LEFT JOIN tab_partenaire AS p USING (id_partenaire)
 LEFT JOIN (
     -- every partner's all-time visits
-    SELECT id_partenaire, count(*) FILTER (WHERE premier_partenaire & 1 <> 0) AS nombre_visites
+    SELECT id_partenaire, count(*) FILTER (WHERE first_partenaire & 1 <> 0) AS visite_count
     FROM contact
     WHERE id_partenaire IS NOT NULL
     GROUP BY id_partenaire

@@ -11,8 +11,8 @@ import pytest
 from api.cache import AnswerCache, AnswerKey
 
 
-def key(snapshot: str = "s1", endpoint: str = "data", filtre: object = 1) -> AnswerKey:
-    return AnswerKey(snapshot, endpoint, filtre, None)
+def key(snapshot: str = "s1", endpoint: str = "data", filter_: object = 1) -> AnswerKey:
+    return AnswerKey(snapshot, endpoint, filter_, None)
 
 
 def test_a_repeat_is_a_hit() -> None:
@@ -28,13 +28,13 @@ def test_a_repeat_is_a_hit() -> None:
 def test_the_least_recently_used_answer_goes_first() -> None:
     async def scenario() -> None:
         cache: AnswerCache[int] = AnswerCache(2)
-        await cache.get(key(filtre=1), lambda: 1)
-        await cache.get(key(filtre=2), lambda: 2)
-        await cache.get(key(filtre=1), lambda: 1)  # 1 is now the most recent
-        await cache.get(key(filtre=3), lambda: 3)
+        await cache.get(key(filter_=1), lambda: 1)
+        await cache.get(key(filter_=2), lambda: 2)
+        await cache.get(key(filter_=1), lambda: 1)  # 1 is now the most recent
+        await cache.get(key(filter_=3), lambda: 3)
         assert len(cache) == 2
-        assert (await cache.get(key(filtre=1), lambda: -1))[1]
-        assert not (await cache.get(key(filtre=2), lambda: -2))[1]
+        assert (await cache.get(key(filter_=1), lambda: -1))[1]
+        assert not (await cache.get(key(filter_=2), lambda: -2))[1]
 
     asyncio.run(scenario())
 

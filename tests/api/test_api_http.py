@@ -45,9 +45,9 @@ class Api:
         content = body if isinstance(body, bytes) else msgspec.json.encode(body or {})
         return self.client.post(path, content=content, headers=headers)
 
-    def expected(self, endpoint: str, filtre: msgspec.Struct) -> Any:
+    def expected(self, endpoint: str, filter_: msgspec.Struct) -> Any:
         with self.engine.lease() as view:
-            return msgspec.to_builtins(view.answer(endpoint, filtre))
+            return msgspec.to_builtins(view.answer(endpoint, filter_))
 
 
 def _largest_team(data_dir: Path) -> tuple[int, frozenset[int], frozenset[int]]:
@@ -114,11 +114,11 @@ SAMPLES = {
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_every_endpoint_answers_what_the_engine_answers(api: Api, endpoint: str) -> None:
     filter_type = ENDPOINTS[endpoint]
-    for filtre in (filter_type(), SAMPLES[endpoint]):
-        response = api.post(f"/{endpoint}", msgspec.to_builtins(filtre), api.reader)
+    for filter_ in (filter_type(), SAMPLES[endpoint]):
+        response = api.post(f"/{endpoint}", msgspec.to_builtins(filter_), api.reader)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
-        assert response.json() == api.expected(endpoint, filtre)
+        assert response.json() == api.expected(endpoint, filter_)
 
 
 def test_an_empty_body_means_everything(api: Api) -> None:
@@ -246,10 +246,10 @@ def test_a_scoped_token_never_gets_another_teams_numbers(api: Api, data: st.Data
     answer = response.json()
     for ranking in ("utilisateurs_plus_grand_nombre_visites", "delegues_moins_nombre_visites"):
         assert {item["id_utilisateur"] for item in answer[ranking]} <= api.team
-    filtre = msgspec.convert(body, VisiteFilter, strict=False)
-    if filtre.id_responsable is None:
-        filtre = msgspec.structs.replace(filtre, id_responsable=api.manager)
-    assert answer == api.expected("performance", filtre)
+    filter_ = msgspec.convert(body, VisiteFilter, strict=False)
+    if filter_.id_responsable is None:
+        filter_ = msgspec.structs.replace(filter_, id_responsable=api.manager)
+    assert answer == api.expected("performance", filter_)
 
 
 # ------------------------------------------------------------------ caching

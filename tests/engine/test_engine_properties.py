@@ -185,13 +185,13 @@ def test_blocks_match_a_naive_model(crm: dict, asked: list[VisiteFilter]) -> Non
 
 def check(view: Any, crm: dict, f: VisiteFilter) -> None:
     rows = visit_rows(crm, f)
-    data = msgspec.to_builtins(view.data(f))["statistiques"]
+    data = msgspec.to_builtins(view.answer("data", f))["statistiques"]
     assert {k: v for k, v in data.items() if isinstance(v, int) and v} == counters(rows), f
     assert {r["code_region_partenaire"]: r["nb_visites_total"] for r in data["region"]} == dict(
         Counter(r["code_region_partenaire"] for r in rows if r.get("code_region_partenaire"))
     ), f
 
-    perf = msgspec.to_builtins(view.performance(f))
+    perf = msgspec.to_builtins(view.answer("performance", f))
     by_type = perf["nombre_compte_visite_par_type_compte"]
     assert {i["code_type_partenaire"]: i["nombre_visites"] for i in by_type} == (
         distinct_visits_by(rows, "code_type_partenaire")
@@ -213,10 +213,10 @@ def check(view: Any, crm: dict, f: VisiteFilter) -> None:
 
     pairs = {(r["id_visite"], r["id_partenaire"]) for r in rows if r.get("id_partenaire")}
     partners = {p for _, p in pairs}
-    average = view.partenaire(f).Nombre_de_visites_moyen
+    average = view.answer("partenaire", f).Nombre_de_visites_moyen
     assert average == (len(pairs) / len(partners) if partners else None), f
 
-    partenaire = msgspec.to_builtins(view.partenaire(f))
+    partenaire = msgspec.to_builtins(view.answer("partenaire", f))
     for block, total, key in [
         ("region_partenaire", "total_partenaire", "code_region_partenaire"),
         ("gamme_partenaire", "total_partenaire", "code_gamme_partenaire"),
@@ -237,7 +237,7 @@ def check(view: Any, crm: dict, f: VisiteFilter) -> None:
         "ville", "id_partenaire",
     ), f  # fmt: skip
 
-    sales = msgspec.to_builtins(view.users(f))
+    sales = msgspec.to_builtins(view.answer("users", f))
     assert {
         i["code_gamme_partenaire"]: i["nombre_utilisateur"]
         for i in sales["nombre_utilisateur_par_gammes"]
@@ -260,7 +260,7 @@ def check(view: Any, crm: dict, f: VisiteFilter) -> None:
     ), f
 
     visits = {r["id_visite"]: r["id_responsable"] or 0 for r in rows}
-    shares = msgspec.to_builtins(view.users(f))["pourcentage_visites_par_responsable"]
+    shares = msgspec.to_builtins(view.answer("users", f))["pourcentage_visites_par_responsable"]
     assert {i["id_responsable"]: i["nombre_visites"] for i in shares} == dict(
         Counter(visits.values())
     ), f

@@ -20,7 +20,7 @@ from engine_snapshot import publish, write_snapshot
 from engine import Engine, EngineClosed, NoSnapshot, SnapshotRefused, SnapshotView, VisiteFilter
 from snapshot.layout import MANIFEST, snapshot_dir, table_path
 
-FILTRE = VisiteFilter(annee=2024)
+FILTER = VisiteFilter(annee=2024)
 
 
 def crm(visits: int) -> dict[str, list[dict[str, Any]]]:
@@ -44,7 +44,7 @@ def crm(visits: int) -> dict[str, list[dict[str, Any]]]:
 
 def answers(view: SnapshotView) -> tuple[Any, Any]:
     """Two endpoints asked within one lease: they must come from one snapshot."""
-    return view.data(FILTRE), view.performance(FILTRE)
+    return view.answer("data", FILTER), view.answer("performance", FILTER)
 
 
 @pytest.fixture
@@ -125,7 +125,7 @@ def test_old_snapshot_closes_when_its_last_lease_ends(data_dir: Path, engine: En
         with engine.lease() as new:
             assert new.id == "b" and answers(new) != before
     with pytest.raises(duckdb.ConnectionException):
-        old.data(FILTRE)  # closed once nobody used it any more
+        old.answer("data", FILTER)  # closed once nobody used it any more
 
 
 def corrupt_parquet(folder: Path) -> None:
@@ -201,7 +201,5 @@ def test_snapshot_stays_served_when_its_files_are_pruned(data_dir: Path, engine:
     for table in ("tab_visite", "tab_partenaire_visite"):
         table_path(snapshot_dir(data_dir, "a"), table).unlink()
     with engine.lease() as view:
-        assert (
-            msgspec.to_builtins(view.data(FILTRE))["statistiques"]["region"][0]["nb_visites_total"]
-            == 3
-        )
+        regions = msgspec.to_builtins(view.answer("data", FILTER))["statistiques"]["region"]
+    assert regions[0]["nb_visites_total"] == 3

@@ -59,10 +59,10 @@ def general_path_only() -> Iterator[None]:
     with a user or a date), so that queries take their general path: its answers must
     equal those of the fast path that the same filter takes outside."""
 
-    def refuse(filtre: Any, subject: Subject) -> Where:
+    def refuse(filter_: Any, subject: Subject) -> Where:
         if subject.strict:
             return Where("FALSE", {}, exact=False)
-        return compile_filter(filtre, subject)
+        return compile_filter(filter_, subject)
 
     with mock.patch.object(statement, "compile_filter", refuse):
         yield

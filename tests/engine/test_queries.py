@@ -30,17 +30,17 @@ def con() -> duckdb.DuckDBPyConnection:
         (7, 7, 100.0),
     ],
 )
-def test_pourcentage_by_hand(
+def test_percentage_by_hand(
     con: duckdb.DuckDBPyConnection, part: int, total: int, expected: float
 ) -> None:
-    assert con.execute("SELECT pourcentage($p, $t)", {"p": part, "t": total}).fetchone() == (
+    assert con.execute("SELECT percentage($p, $t)", {"p": part, "t": total}).fetchone() == (
         expected,
     )
 
 
-def test_pourcentage_is_exact_half_up(con: duckdb.DuckDBPyConnection) -> None:
+def test_percentage_is_exact_half_up(con: duckdb.DuckDBPyConnection) -> None:
     got = con.execute(
-        "SELECT p, t, pourcentage(p, t) FROM range(1, 161) a(t), range(0, 161) b(p) WHERE p <= t"
+        "SELECT p, t, percentage(p, t) FROM range(1, 161) a(t), range(0, 161) b(p) WHERE p <= t"
     ).fetchall()
     for part, total, share in got:
         exact = (Decimal(100 * part) / Decimal(total)).quantize(Decimal("0.01"), ROUND_HALF_UP)

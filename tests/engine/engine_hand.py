@@ -1,0 +1,182 @@
+"""A small hand-built snapshot for the endpoint tests of this folder, which work out
+every expected value by hand from the rows in HAND (SPEC §3 to §6), never from the
+engine; and the helpers that spell those values.
+
+The rows hold one of each edge case: a visit with no partner (4), a group visit
+across two regions (2), a partner met twice in one visit (8), two cities labelled
+"Centre" in different regions, codes missing from the codification (RE09, SP09, ET99,
+CE09, TI09), NULL keys and dates, a visit of an unknown user (50) and of an unknown
+partner (999), a rep with no visit (5, role "del"), a cycle 7 -> 8 -> 7 under 6, a
+responsable that is no user (99), a partner with two business cases (100), NULL
+budgets, unknown codes (VISI, X, Z, XXXX), and an evaluation without details (7).
+
+Contact rows, numbered for the comments below (visit: partner, region, city, type,
+gamme, speciality):
+     1 V1  u3: 100 RE01 VI01 MEDE GA01 SP01    PLAN N S  2024-01-10
+     2 V2  u3: 100 RE01 VI01 MEDE GA01 SP01    HOPL O G  2024-01-12
+     3 V2  u3: 102 RE02 VI02 PHAR GA02 -       HOPL O G  2024-01-12
+     4 V3  u4: 101 RE01 VI03 MEDE GA01 SP02    PLAN N S  2024-01-12
+     5 V4  u4: (no partner)                    PLAN - S  2024-02-01
+     6 V5  u6: 103 RE09 -    MEDE GA02 SP09    HOPL N S  2023-12-31
+     7 V6 u50: 999 RE02 VI02 PHAR GA02 SP02    PLAN N S  2024-01-12
+     8 V7  u9: 100 RE01 VI01 MEDE GA01 SP01    VISI Z X  (no date)
+     9 V8  u3: 101 RE01 VI03 MEDE GA01 SP02    PLAN N G  2024-02-01
+    10 V8  u3: 101 RE01 VI03 MEDE GA01 SP02    PLAN N G  2024-02-01
+    11 V8  u3: 104 RE01 VI01 XXXX GA02 SP01    PLAN N G  2024-02-01
+    12 V9  u6: 100 RE02 VI02 MEDE GA01 SP01    PLAN O S  2024-03-15 08:00
+    13 V10 u2: 102 RE02 VI02 PHAR GA02 -       PLAN N S  2024-03-15 14:00
+Teams: 1 {1,2,3,4,5}, 2 {2,3,4}, 7 and 8 {6,7,8}, 99 {9,99}.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import msgspec
+
+from engine import ENDPOINTS, SnapshotView
+
+
+def rows(columns: str, *values: tuple) -> list[dict[str, Any]]:
+    return [dict(zip(columns.split(), v, strict=True)) for v in values]
+
+
+HAND = {
+    "tab_par_codification": rows(
+        "code_codification libelle_codification type_codification",
+        ("RE01", "Casablanca", "REGI"),
+        ("RE02", "Rabat", "REGI"),
+        ("VI01", "Centre", "VILL"),
+        ("VI02", "Centre", "VILL"),
+        ("VI03", "Anfa", "VILL"),
+        ("GA01", "Cardio", "GAMM"),
+        ("GA02", "Dermato", "GAMM"),
+        ("SP01", "Cardiologue", "SPEC"),
+        ("SP02", "Généraliste", "SPEC"),
+        ("ET01", "Clinique privée", "ETPR"),
+        ("ET02", "Hôpital public", "ETPU"),
+        ("CE01", "Connaissance produit", "CATE"),
+        ("CE02", "Communication", "CATE"),
+        ("SEV01", "Argumentaire", "SCAT"),
+        ("SEV02", "Écoute", "SCAT"),
+        ("TI01", "Congrès", "TINV"),
+        ("TI02", "Matériel", "TINV"),
+        ("CI01", "Formation", "CINV"),
+    ),
+    "tab_utilisateur": rows(
+        "id_utilisateur id_responsable nom_utilisateur prenom_utilisateur role",
+        (1, None, "Alami", "Driss", "DIR"),
+        (2, 1, "Bennani", "Sara", "SUP"),
+        (3, 2, "Chraibi", "Omar", "DEL"),
+        (4, 2, "Dahbi", "Nadia", "DEL"),
+        (5, 1, "Ezzahi", "Karim", "del"),
+        (6, 7, "Fassi", "Lina", "DEL"),
+        (7, 8, "Ghali", "Youssef", "SUP"),
+        (8, 7, "Hajji", "Amine", "SUP"),
+        (9, 99, "Idrissi", "Mona", "DEL"),
+    ),
+    "tab_partenaire": rows(
+        "id_partenaire nom_partenaire code_potentiel code_type_etablissement "
+        "code_statut_partenaire code_gamme code_specialite code_type_partenaire "
+        "code_region_partenaire code_ville_partenaire",
+        (100, "Dr A", "A", "ET01", "VALI", "GA01", "SP01", "MEDE", "RE01", "VI01"),
+        (101, "Dr B", "B", "ET02", "VALI", "GA01", "SP02", "MEDE", "RE01", "VI03"),
+        (102, "Pharma C", "C", "ET01", "ATTE", "GA02", None, "PHAR", "RE02", "VI02"),
+        (103, "Dr D", None, None, "REJE", "GA02", "SP01", "MEDE", "RE09", None),
+        (104, "X", "Z", "ET99", "VALI", "GA02", "SP01", "XXXX", "RE01", "VI01"),
+    ),
+    "tab_visite": rows(
+        "id_visite id_utilisateur id_responsable code_type_visite flag_accompagnee "
+        "date_visite type_visite",
+        (1, 3, 2, "PLAN", "N", datetime(2024, 1, 10, 9, 0), "S"),
+        (2, 3, 2, "HOPL", "O", datetime(2024, 1, 12, 10, 0), "G"),
+        (3, 4, 2, "PLAN", "N", datetime(2024, 1, 12, 15, 30), "S"),
+        (4, 4, None, "PLAN", None, datetime(2024, 2, 1, 11, 0), "S"),
+        (5, 6, 7, "HOPL", "N", datetime(2023, 12, 31, 23, 0), "S"),
+        (6, 50, 2, "PLAN", "N", datetime(2024, 1, 12, 8, 0), "S"),
+        (7, 9, 99, "VISI", "Z", None, "X"),
+        (8, 3, 2, "PLAN", "N", datetime(2024, 2, 1, 16, 0), "G"),
+        (9, 6, 7, "PLAN", "O", datetime(2024, 3, 15, 8, 0), "S"),
+        (10, 2, 1, "PLAN", "N", datetime(2024, 3, 15, 14, 0), "S"),
+    ),
+    "tab_partenaire_visite": rows(
+        "id_visite id_partenaire code_region_partenaire code_ville_partenaire "
+        "code_type_partenaire code_gamme_partenaire code_specialite_partenaire",
+        (1, 100, "RE01", "VI01", "MEDE", "GA01", "SP01"),
+        (2, 100, "RE01", "VI01", "MEDE", "GA01", "SP01"),
+        (2, 102, "RE02", "VI02", "PHAR", "GA02", None),
+        (3, 101, "RE01", "VI03", "MEDE", "GA01", "SP02"),
+        (5, 103, "RE09", None, "MEDE", "GA02", "SP09"),
+        (6, 999, "RE02", "VI02", "PHAR", "GA02", "SP02"),
+        (7, 100, "RE01", "VI01", "MEDE", "GA01", "SP01"),
+        (8, 101, "RE01", "VI03", "MEDE", "GA01", "SP02"),
+        (8, 101, "RE01", "VI03", "MEDE", "GA01", "SP02"),
+        (8, 104, "RE01", "VI01", "XXXX", "GA02", "SP01"),
+        (9, 100, "RE02", "VI02", "MEDE", "GA01", "SP01"),
+        (10, 102, "RE02", "VI02", "PHAR", "GA02", None),
+    ),
+    "tab_evaluation": rows(
+        "id id_createur id_utilisateur_evalue points_obtenu points_total date_integration",
+        (1, 2, 3, D("15.50"), D("20"), datetime(2024, 1, 20, 10)),
+        (2, 2, 4, D("12.00"), D("20"), datetime(2024, 1, 25, 10)),
+        (3, 1, 3, D("17.00"), D("20"), datetime(2024, 2, 10, 10)),
+        (4, 7, 6, D("15.50"), D("20"), datetime(2024, 2, 11, 10)),
+        (5, 2, 5, None, D("20"), None),
+        (6, 77, 3, D("10.00"), D("20"), datetime(2024, 3, 1, 10)),
+        (7, 2, 4, D("19.00"), D("20"), datetime(2024, 3, 5, 10)),
+    ),
+    "tab_evaluation_detailed": rows(
+        "id id_evaluation code_categorie code_sous_categorie point_obtenu point_sur",
+        (1, 1, "CE01", "SEV01", D("4.00"), D("5")),
+        (2, 1, "CE01", "SEV02", D("3.50"), D("5")),
+        (3, 1, "CE02", "SEV01", D("8.00"), D("10")),
+        (4, 2, "CE01", "SEV01", D("2.00"), D("5")),
+        (5, 3, "CE02", "SEV02", D("9.00"), D("10")),
+        (6, 4, "CE01", "SEV01", D("5.00"), D("5")),
+        (7, 5, "CE01", None, None, D("5")),
+        (8, 6, "CE09", "SEV01", D("1.00"), D("5")),
+    ),
+    "tab_partenaire_bc": rows(
+        "id_business_case id_partenaire id_responsable code_statut_bc "
+        "code_type_investissement code_categorie_investissement budget date_realisation",
+        (1, 100, 2, "VALI", "TI01", "CI01", D("1000.50"), date(2024, 1, 15)),
+        (2, 100, 3, "REAL", "TI02", "CI01", D("250.25"), date(2024, 2, 20)),
+        (3, 101, 7, "ENCO", "TI01", None, None, date(2024, 3, 1)),
+        (4, 102, None, "ANNU", "TI09", "CI01", D("99.99"), None),
+        (5, 999, 6, "VALI", "TI01", "CI01", D("10.00"), date(2023, 12, 1)),
+        (6, 103, 99, None, None, None, None, date(2024, 1, 1)),
+    ),
+}
+
+
+def ask(view: SnapshotView, endpoint: str, **fields: Any) -> dict[str, Any]:
+    """The endpoint's answer as it goes on the wire (keys, ints, floats, ISO dates)."""
+    return msgspec.to_builtins(view.answer(endpoint, ENDPOINTS[endpoint](**fields)))
+
+
+LABEL = {
+    "RE01": "Casablanca", "RE02": "Rabat", "VI01": "Centre", "VI02": "Centre",
+    "VI03": "Anfa", "GA01": "Cardio", "GA02": "Dermato", "SP01": "Cardiologue",
+    "SP02": "Généraliste", "ET01": "Clinique privée", "ET02": "Hôpital public",
+    "SEV01": "Argumentaire", "SEV02": "Écoute", "CE01": "Connaissance produit",
+    "CE02": "Communication", "TI01": "Congrès", "TI02": "Matériel", "CI01": "Formation",
+}  # fmt: skip
+
+
+def label(code: str) -> str:
+    return LABEL.get(code, code)  # SPEC §3: a missing label falls back to the code
+
+
+def keyed(key: str, value: str, *pairs: tuple[Any, Any]) -> list[dict[str, Any]]:
+    return [{key: k, value: v} for k, v in pairs]
+
+
+def labelled(key: str, name: str, value: str, *pairs: tuple[str, Any]) -> list[dict[str, Any]]:
+    return [{key: k, name: label(k), value: v} for k, v in pairs]
+
+
+NAMES = {1: "Alami Driss", 2: "Bennani Sara", 3: "Chraibi Omar", 4: "Dahbi Nadia",
+         5: "Ezzahi Karim", 6: "Fassi Lina", 7: "Ghali Youssef", 8: "Hajji Amine",
+         9: "Idrissi Mona"}  # fmt: skip
