@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import anyio.to_thread
 import msgspec
@@ -19,10 +20,10 @@ from security.tokens import Token, TokenRing
 _USER_FIELDS = ("id_responsable", "id_utilisateur")
 
 
-def authenticator(tokens: TokenRing) -> Callable[[Request], Token]:
+def authenticator(tokens: TokenRing) -> Callable[[Request[Any, Any, Any]], Token]:
     """The ``token`` dependency: the request's token, or 401 (never logged)."""
 
-    def authenticate(request: Request) -> Token:
+    def authenticate(request: Request[Any, Any, Any]) -> Token:
         scheme, _, secret = request.headers.get("authorization", "").partition(" ")
         token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
         if token is None:

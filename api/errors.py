@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
@@ -34,7 +36,7 @@ class OutsideTeam(FieldError):
     status_code = 403
 
 
-def field_error_response(_: Request, error: FieldError) -> Response[ErrorBody]:
+def field_error_response(_: Request[Any, Any, Any], error: FieldError) -> Response[ErrorBody]:
     named = not error.field or error.detail.startswith(error.field)
     detail = error.detail if named else f"{error.field}: {error.detail}"
     return Response(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import anyio.to_thread
 import msgspec
@@ -51,7 +52,7 @@ def age_seconds(manifest: Manifest) -> float:
 @dataclass(frozen=True)
 class Operations:
     engine: Engine
-    cache: AnswerCache
+    cache: AnswerCache[Any]
     refresher: Refresher
     refresh_interval: float | None
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import msgspec
@@ -114,7 +115,7 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
         return Response((await lazy.get()).html, media_type=MediaType.HTML, headers=headers)
 
     @get(ASSETS + "{name:str}", include_in_schema=False)
-    async def asset(request: Request, name: FromPath[str]) -> Response[bytes]:
+    async def asset(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
         found = (await lazy.get()).assets.get(name)
         if found is None:
             raise NotFoundException(f"no dashboard asset {name!r}")

@@ -70,7 +70,7 @@ class Statistics:
     cache: AnswerCache[Answer]
 
     async def respond(
-        self, request: Request, token: Token, endpoint: str, filter_: Filter
+        self, request: Request[Any, Any, Any], token: Token, endpoint: str, filter_: Filter
     ) -> Response[bytes]:
         with self.engine.lease() as view:
             filter_ = await within_scope(view, token, filter_)
@@ -107,7 +107,9 @@ def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
     Litestar resolves them in a task group, a cost every cached answer would pay."""
     filter_type: Any = ENDPOINTS[endpoint]
 
-    async def answer(request: Request, token: NamedDependency[Token]) -> Response[bytes]:
+    async def answer(
+        request: Request[Any, Any, Any], token: NamedDependency[Token]
+    ) -> Response[bytes]:
         filter_ = decode_filter(await request.body(), filter_type)
         return await statistics.respond(request, token, endpoint, filter_)
 

@@ -21,7 +21,7 @@ class _Result(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 # ---------------------------------------------------------------- /data (contacts)
 
 
-class VilleContacts(_Result):
+class VilleContacts(_Result, frozen=True):
     code_ville_partenaire: str
     code_region_partenaire: str
     ville: str
@@ -29,14 +29,14 @@ class VilleContacts(_Result):
     nb_visites: int
 
 
-class RegionContacts(_Result):
+class RegionContacts(_Result, frozen=True):
     code_region_partenaire: str
     region: str
     nb_visites_total: int
     ville: list[VilleContacts]
 
 
-class SpecialiteContacts(_Result):
+class SpecialiteContacts(_Result, frozen=True):
     code_specialite: str
     specialite: str
     gamme: str
@@ -44,14 +44,14 @@ class SpecialiteContacts(_Result):
     nb_visites_total: int
 
 
-class GammeContacts(_Result):
+class GammeContacts(_Result, frozen=True):
     code_gamme: str
     gamme: str
     nbr_total_visites: int
     specialites: list[SpecialiteContacts]
 
 
-class Statistics(_Result):
+class Statistics(_Result, frozen=True):
     nbr_total_visites_planifiees: int
     nbr_total_visites_non_planifiees: int
     nbr_visites_medicales_planifiees: int
@@ -74,46 +74,46 @@ class Statistics(_Result):
     gammes: list[GammeContacts]
 
 
-class DataResult(_Result):
+class DataResult(_Result, frozen=True):
     statistiques: Statistics
 
 
 # ---------------------------------------------------------- /performance (visits)
 
 
-class TypePartenaireVisites(_Result):
+class TypePartenaireVisites(_Result, frozen=True):
     code_type_partenaire: str
     nombre_visites: int
 
 
-class StatutVisites(_Result):
+class StatutVisites(_Result, frozen=True):
     code_statut_partenaire: str
     nombre_visites: int
 
 
-class PotentielVisites(_Result):
+class PotentielVisites(_Result, frozen=True):
     code_potentiel: str
     nombre_visites: int
 
 
-class RegionVisites(_Result):
+class RegionVisites(_Result, frozen=True):
     code_region_partenaire: str
     region: str
     nombre_visites: int
 
 
-class DelegueVisites(_Result):
+class DelegueVisites(_Result, frozen=True):
     id_utilisateur: int
     delegue: str | None  # None: a user id missing from tab_utilisateur
     nombre_visites: int
 
 
-class DayVisites(_Result):
+class DayVisites(_Result, frozen=True):
     date_visite: datetime.date
     nombre_visites: int
 
 
-class PerformanceResult(_Result):
+class PerformanceResult(_Result, frozen=True):
     nombre_compte_visite_par_type_compte: list[TypePartenaireVisites]
     nombre_compte_visite_par_status: list[StatutVisites]
     nombre_visites_par_potenciel: list[PotentielVisites]
@@ -126,18 +126,18 @@ class PerformanceResult(_Result):
 # --------------------------------------------------------- /partenaire (partners)
 
 
-class PotentielPartenaires(_Result):
+class PotentielPartenaires(_Result, frozen=True):
     code_potentiel: str
     nombre_partenaire: int
 
 
-class EtablissementPartenaires(_Result):
+class EtablissementPartenaires(_Result, frozen=True):
     code_type_etablissement: str
     etablissement: str
     nombre_partenaire: int
 
 
-class VillePartenaires(_Result):
+class VillePartenaires(_Result, frozen=True):
     code_ville_partenaire: str
     code_region_partenaire: str
     ville: str
@@ -145,14 +145,14 @@ class VillePartenaires(_Result):
     nb_partenaire: int
 
 
-class RegionPartenaires(_Result):
+class RegionPartenaires(_Result, frozen=True):
     code_region_partenaire: str
     region: str
     total_partenaire: int
     ville: list[VillePartenaires]
 
 
-class SpecialitePartenaires(_Result):
+class SpecialitePartenaires(_Result, frozen=True):
     code_specialite: str
     specialite: str
     gamme: str
@@ -160,14 +160,14 @@ class SpecialitePartenaires(_Result):
     nb_partenaire: int
 
 
-class GammePartenaires(_Result):
+class GammePartenaires(_Result, frozen=True):
     code_gamme: str
     gamme: str
     total_partenaire: int
     specialites: list[SpecialitePartenaires]
 
 
-class PartenaireResult(_Result):
+class PartenaireResult(_Result, frozen=True):
     Nombre_de_comptes_par_potentiel: list[PotentielPartenaires]
     Nombre_de_visites_moyen: float | None
     Nombre_de_comptes_par_etablissement: list[EtablissementPartenaires]
@@ -178,41 +178,41 @@ class PartenaireResult(_Result):
 # ----------------------------------------------------------- /users (sales force)
 
 
-class MoisUtilisateurs(_Result):
+class MoisUtilisateurs(_Result, frozen=True):
     annee: int
     mois: int
     nombre_utilisateur: int
 
 
-class GammeUtilisateurs(_Result):
+class GammeUtilisateurs(_Result, frozen=True):
     code_gamme_partenaire: str
     gamme: str
     nombre_utilisateur: int
 
 
-class ResponsableVisites(_Result):
+class ResponsableVisites(_Result, frozen=True):
     id_responsable: int  # 0: visits without a responsable
     nombre_visites: int
     pourcentage: float
 
 
-class RegionUtilisateurs(_Result):
+class RegionUtilisateurs(_Result, frozen=True):
     code_region_partenaire: str
     region: str
     nombre_utilisateur: int
 
 
-class StatutUtilisateurs(_Result):
+class StatutUtilisateurs(_Result, frozen=True):
     code_statut_partenaire: str
     nombre_utilisateur: int
 
 
-class RoleUtilisateurs(_Result):
+class RoleUtilisateurs(_Result, frozen=True):
     role: str
     nombre_utilisateur: int
 
 
-class UsersResult(_Result):
+class UsersResult(_Result, frozen=True):
     nombre_nouvelle_utilisateur_par_mois: list[MoisUtilisateurs]
     nombre_utilisateur_par_gammes: list[GammeUtilisateurs]
     pourcentage_visites_par_responsable: list[ResponsableVisites]
@@ -224,42 +224,42 @@ class UsersResult(_Result):
 # ---------------------------------------------------------------- /evaluation
 
 
-class ScoreVisites(_Result):
+class ScoreVisites(_Result, frozen=True):
     points_obtenus: float
     nombre_visites: int
 
 
-class MoisEvaluations(_Result):
+class MoisEvaluations(_Result, frozen=True):
     date_integration: str  # "YYYY-MM"
     Nombre_evaluation: int
 
 
-class RoleEvaluations(_Result):
+class RoleEvaluations(_Result, frozen=True):
     role_createur: str
     Nombre_evaluation: int
     pourcentage: float
 
 
-class UtilisateurPoints(_Result):
+class UtilisateurPoints(_Result, frozen=True):
     id_utilisateur: int
     FullName_utilisateur: str | None  # None: a user id missing from tab_utilisateur
     points_obtenus: float | None
 
 
-class SousCategoriePoints(_Result):
+class SousCategoriePoints(_Result, frozen=True):
     code_sous_categorie: str
     sous_categorie: str
     moyenne_points_sous_categorie: float | None
 
 
-class CategoriePoints(_Result):
+class CategoriePoints(_Result, frozen=True):
     code_categorie: str
     categorie: str
     moyenne_points_categorie: float | None
     sous_categories: list[SousCategoriePoints]
 
 
-class EvaluationResult(_Result):
+class EvaluationResult(_Result, frozen=True):
     Nombre_visites_par_moyen_evaluation: list[ScoreVisites]
     Nombre_evaluation_par_Mois: list[MoisEvaluations]
     pourcentage_evaluations_role: list[RoleEvaluations]
@@ -270,52 +270,52 @@ class EvaluationResult(_Result):
 # -------------------------------------------------------------------- /invest
 
 
-class BudgetVisites(_Result):
+class BudgetVisites(_Result, frozen=True):
     nombre_visites: int = msgspec.field(name="Nombre de nombre de visites")
     budget: float
 
 
-class BudgetGamme(_Result):
+class BudgetGamme(_Result, frozen=True):
     code_gamme: str
     gamme: str
     budget: float
 
 
-class BudgetStatut(_Result):
+class BudgetStatut(_Result, frozen=True):
     code_statut_bc: str
     budget: float
 
 
-class BudgetPotentiel(_Result):
+class BudgetPotentiel(_Result, frozen=True):
     code_potentiel: str
     budget: float
 
 
-class BudgetSpecialite(_Result):
+class BudgetSpecialite(_Result, frozen=True):
     code_specialite: str
     specialite: str
     budget: float
 
 
-class BudgetRegion(_Result):
+class BudgetRegion(_Result, frozen=True):
     code_region_partenaire: str
     region: str
     budget: float
 
 
-class BudgetTypeInvestissement(_Result):
+class BudgetTypeInvestissement(_Result, frozen=True):
     code_type_investissement: str
     type_investissement: str
     budget: float
 
 
-class BudgetCategorieInvestissement(_Result):
+class BudgetCategorieInvestissement(_Result, frozen=True):
     code_categorie_investissement: str
     categorie_investissement: str
     budget: float
 
 
-class InvestResult(_Result):
+class InvestResult(_Result, frozen=True):
     budget_par_visites: list[BudgetVisites]
     budget_par_gamme: list[BudgetGamme]
     budget_par_statut: list[BudgetStatut]
@@ -329,18 +329,18 @@ class InvestResult(_Result):
 # ------------------------------------------------------- the dashboard's filter bar
 
 
-class CodeLabel(_Result):
+class CodeLabel(_Result, frozen=True):
     code: str
     label: str
 
 
-class UtilisateurChoice(_Result):
+class UtilisateurChoice(_Result, frozen=True):
     id_utilisateur: int
     name: str | None
     role: str | None
 
 
-class Choices(_Result):
+class Choices(_Result, frozen=True):
     gammes: list[CodeLabel]
     regions: list[CodeLabel]
     utilisateurs: list[UtilisateurChoice]

@@ -34,6 +34,7 @@ def render(name: str, filter_: msgspec.Struct | None = None, **params: object) -
 
     def where(match: re.Match[str]) -> str:
         negated, subject = match.groups()
+        assert filter_ is not None, f"queries/{name}.sql filters rows: it needs a filter"
         compiled = compile_filter(filter_, SUBJECTS[subject])
         if negated:
             return "FALSE" if compiled.exact else "TRUE"
