@@ -127,6 +127,17 @@ def test_an_empty_body_means_everything(api: Api) -> None:
     assert response.json() == api.expected("users", VisiteFilter())
 
 
+def test_the_daily_series_spans_the_demo_calendar_whatever_the_source_typed(api: Api) -> None:
+    """The messy demo has visits dated 9999-12-31 and 1000-01-01; the snapshot nulls them
+    (SPEC §3), so the zero-filled series stays within the demo's calendar (2024-01-01 to
+    2026-11-20: 1055 days), not millions of days."""
+    response = api.post("/performance", {"start_date": "0999-01-01"}, api.reader)
+    assert response.status_code == 200
+    days = [d["date_visite"] for d in response.json()["nombre_compte_visite_par_jour"]]
+    assert days[0] >= "2024-01-01" and days[-1] <= "2026-11-20"
+    assert len(days) <= 1055
+
+
 def test_digit_strings_and_padded_codes_are_the_same_filter(api: Api) -> None:
     body = {"annee": "2024", "mois": "03", "gamme": " GA00001 "}
     response = api.post("/data", body, api.reader)
