@@ -41,7 +41,9 @@ def _value(value: object) -> Provide:
 def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
     """The service over ``engine``; the caller owns the engine and closes it."""
     tokens = TokenRing(settings.tokens_path)
-    cache: AnswerCache[Answer] = AnswerCache(settings.cache_size)
+    cache: AnswerCache[Answer] = AnswerCache(
+        settings.cache_size, settings.cache_bytes, size=lambda answer: len(answer.body)
+    )
 
     async def swap() -> None:
         await swap_if_new(engine, cache.retain)

@@ -95,6 +95,12 @@ class ServiceCollector(Collector):
             "visites_cache_misses", "Requests not served from the cache", cache.misses
         )
         yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
+        yield GaugeMetricFamily("visites_cache_bytes", "Bytes of the answers cached", cache.bytes)
+        yield CounterMetricFamily(
+            "visites_cache_oversized",
+            "Answers too large to cache (served, not kept)",
+            cache.oversized,
+        )
         with self._operations.engine.lease() as view:
             manifest = view.manifest
         yield GaugeMetricFamily(

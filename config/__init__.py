@@ -27,6 +27,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     keep_snapshots: int = 5
     batch_rows: int = 25_000
     cache_size: int = 1024  # answers the API keeps in memory (LRU)
+    cache_bytes: int = 64 * 1024 * 1024  # and what they may weigh together
     poll_interval: float = 1.0  # seconds between the API's looks at CURRENT
 
     @property
@@ -83,5 +84,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         batch_rows=_number(env, "BATCH_ROWS", int, 1, defaults.batch_rows),
         cache_size=_number(env, "CACHE_SIZE", int, 0, defaults.cache_size),
+        cache_bytes=_number(env, "CACHE_BYTES", int, 0, defaults.cache_bytes),
         poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),
     )
