@@ -164,6 +164,10 @@ BAD_INPUTS = [
     ("/partenaire", b"nope", 400, None),
     ("/users", b"[" * 60_000, 400, None),
     ("/data", b'{"gamme": "' + b"x" * 70_000 + b'"}', 413, None),
+    ("/data", b'{"annee": 2023, "annee": 2024}', 400, "annee"),
+    ("/users", {"gamme": "  "}, 400, "gamme"),
+    ("/invest", {"region": ""}, 400, "region"),
+    ("/performance", b'{"region": "RE\\ud800"}', 400, "region"),
 ]
 
 
