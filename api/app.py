@@ -91,7 +91,8 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         ],
         dependencies=dependencies,
         exception_handlers={FieldError: field_error_response},
-        middleware=[access_log, prometheus.middleware],
+        # The first is the outermost: the metrics see the access log's 499 (api/access.py).
+        middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
         lifespan=[background],
         openapi_config=OpenAPIConfig(
