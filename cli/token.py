@@ -30,7 +30,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="ID",
         help="scope: the token sees only this manager's team",
     )
-    create.add_argument("--admin", action="store_true", help="may trigger snapshot refreshes")
+    create.add_argument(
+        "--admin", action="store_true", help="may trigger snapshot refreshes and read /metrics"
+    )
+    create.add_argument(
+        "--metrics",
+        action="store_true",
+        help="a monitoring token (for Prometheus): reads /metrics and nothing else",
+    )
     create.set_defaults(run=run_create)
     listing = actions.add_parser(
         "list", help="names, scopes and dates (never secrets)", description="List the tokens."
@@ -51,7 +58,11 @@ def _failed(reason: object) -> int:
 def run_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         secret = create_token(
-            settings.tokens_path, args.name, responsable=args.responsable, admin=args.admin
+            settings.tokens_path,
+            args.name,
+            responsable=args.responsable,
+            admin=args.admin,
+            metrics=args.metrics,
         )
     except (TokenError, OSError) as error:
         return _failed(error)
@@ -66,7 +77,7 @@ def run_list(args: argparse.Namespace, settings: Settings) -> int:
         return _failed(error)
     for token in tokens:
         scope = "all" if token.responsable is None else f"team of {token.responsable}"
-        role = "admin" if token.admin else "reader"
+        role = "admin" if token.admin else "metrics" if token.metrics else "reader"
         print(f"{token.name}\t{scope}\t{role}\tcreated {token.created_at}")
     return 0
 

@@ -183,6 +183,7 @@ def test_the_service_keeps_no_answer_larger_than_its_byte_bound(
     """/data's answer (kilobytes) does not fit 512 bytes; /users' empty-team answer does."""
     tokens = tmp_path / "tokens.json"
     secret = create_token(tokens, "reader")
+    monitor = {"Authorization": f"Bearer {create_token(tokens, 'monitor', metrics=True)}"}
     settings = Settings(data_dir=demo_data_dir, tokens_file=tokens, cache_bytes=512)
     engine = Engine.open(demo_data_dir)
     headers = {"Authorization": f"Bearer {secret}"}
@@ -191,7 +192,7 @@ def test_the_service_keeps_no_answer_larger_than_its_byte_bound(
             big = [client.post("/data", json={}, headers=headers) for _ in range(2)]
             small = [client.post("/users", json={"id_utilisateur": 0}, headers=headers)]
             small.append(client.post("/users", json={"id_utilisateur": 0}, headers=headers))
-            metrics = client.get("/metrics", headers=headers).text
+            metrics = client.get("/metrics", headers=monitor).text
     finally:
         engine.close()
     assert len(big[0].content) > 512 >= len(small[0].content)
