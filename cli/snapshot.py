@@ -41,7 +41,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     keep = settings.keep_snapshots if args.keep is None else args.keep
     if not settings.mysql_url:
         return fail(settings, "VISITES_MYSQL_URL is not set (`visites demo` builds demo data)")
-    host, database = describe_url(settings.mysql_url)
+    try:
+        host, database = describe_url(settings.mysql_url)
+    except SourceError as error:
+        return fail(settings, str(error))
     source = Source(kind="mysql", host=host, database=database)
     return publish(
         settings,
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _from_mysql(settings: Settings, source: Source, keep: int, progress: Progress) -> Manifest:
     assert settings.mysql_url is not None
-    with MySQLSource(settings.mysql_url, settings.batch_rows) as mysql:
+    with MySQLSource(settings.mysql_url, settings.batch_rows, settings.mysql_timeout) as mysql:
         return take_snapshot(settings.data_dir, source, mysql.read, keep=keep, progress=progress)
 
 
