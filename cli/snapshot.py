@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from config import MIN_KEEP_SNAPSHOTS, Settings
 from snapshot.job import Progress, SnapshotBusy, take_snapshot
-from snapshot.layout import current_id
+from snapshot.layout import BadCurrent, current_id
 from snapshot.manifest import Manifest, Source
 from snapshot.mysql import MySQLSource, SourceError, describe_url
 
@@ -63,7 +63,7 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else (lambda *_: None)
     try:
         manifest = make(progress)
-    except (SourceError, SnapshotBusy, OSError) as error:
+    except (SourceError, SnapshotBusy, BadCurrent, OSError) as error:
         return fail(settings, str(error))
     except KeyboardInterrupt:
         return fail(settings, "interrupted")
@@ -72,8 +72,12 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
 
 
 def fail(settings: Settings, reason: str) -> int:
-    kept = current_id(settings.data_dir)
-    still = f"; current snapshot is still {kept}" if kept else "; no snapshot is published"
+    try:
+        kept = current_id(settings.data_dir)
+    except BadCurrent:  # nothing is current; the reason, or the next run, says why
+        still = ""
+    else:
+        still = f"; current snapshot is still {kept}" if kept else "; no snapshot is published"
     print(f"visites snapshot: failed: {reason}{still}", file=sys.stderr)
     return 1
 

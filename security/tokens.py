@@ -24,6 +24,8 @@ import msgspec
 log = logging.getLogger("visites.tokens")
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# The CRM's user ids are MySQL INTs: an id past this is a typo, never a user.
+MAX_USER_ID = 2**31 - 1
 
 
 class Token(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,8 +90,8 @@ def create_token(
     """Store a new token's hash under ``name`` and return its secret (shown once)."""
     if not _NAME.match(name):
         raise TokenError(f"token name {name!r} must be 1-64 letters, digits or _.@-")
-    if responsable is not None and responsable < 0:
-        raise TokenError("--responsable must be a user id (0 or more)")
+    if responsable is not None and not 0 <= responsable <= MAX_USER_ID:
+        raise TokenError(f"--responsable must be a user id, 0 to {MAX_USER_ID}, not {responsable}")
     if metrics and (admin or responsable is not None):
         raise TokenError("a --metrics token reads /metrics only: no --admin, no --responsable")
     secret = secrets.token_urlsafe(32)

@@ -127,6 +127,9 @@ def take_snapshot(
     snapshot_id = new_snapshot_id(created)
     snapshots_dir(data_dir).mkdir(parents=True, exist_ok=True)
     with _exclusive(data_dir):
+        # The run ends by replacing CURRENT: one that names nothing stops it here, before
+        # any reading, rather than after the whole extraction.
+        current_id(data_dir)
         _clear_leftovers(data_dir)
         staging = snapshots_dir(data_dir) / f"{STAGING_PREFIX}{snapshot_id}-{uuid.uuid4().hex[:6]}"
         raw = staging / "raw"
