@@ -16,9 +16,10 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CollectorRegistry
 
 from api.access import access_log
-from api.auth import authenticator, require_admin
+from api.auth import authenticator, require_admin, scraper
 from api.cache import AnswerCache
 from api.errors import MAX_BODY, FieldError, field_error_response
+from api.headers import nosniff
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
@@ -41,7 +42,9 @@ def _value(value: object) -> Provide:
 def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
     """The service over ``engine``; the caller owns the engine and closes it."""
     tokens = TokenRing(settings.tokens_path)
-    cache: AnswerCache[Answer] = AnswerCache(settings.cache_size)
+    cache: AnswerCache[Answer] = AnswerCache(
+        settings.cache_size, settings.cache_bytes, size=lambda answer: len(answer.body)
+    )
 
     async def swap() -> None:
         await swap_if_new(engine, cache.retain)
@@ -77,6 +80,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         "registry": _value(registry),
         "token": Provide(authenticator(tokens), sync_to_thread=False),
         "admin": Provide(require_admin, sync_to_thread=False),
+        "scraper": Provide(scraper(tokens), sync_to_thread=False),
     }
     prometheus = PrometheusConfig(
         app_name="visites", prefix="visites", group_path=True, exclude_unhandled_paths=True
@@ -89,8 +93,10 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         ],
         dependencies=dependencies,
         exception_handlers={FieldError: field_error_response},
-        middleware=[access_log, prometheus.middleware],
+        # The first is the outermost: the metrics see the access log's 499 (api/access.py).
+        middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
+        before_send=[nosniff],
         lifespan=[background],
         openapi_config=OpenAPIConfig(
             title="visites",

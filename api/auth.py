@@ -16,21 +16,45 @@ from engine import SnapshotView
 from engine.filters import Filter
 from security.tokens import Token, TokenRing
 
+AnyRequest = Request[Any, Any, Any]
+
 # The filter fields that name users, hence teams; every filter type has id_responsable.
 _USER_FIELDS = ("id_responsable", "id_utilisateur")
 
 
-def authenticator(tokens: TokenRing) -> Callable[[Request[Any, Any, Any]], Token]:
-    """The ``token`` dependency: the request's token, or 401 (never logged)."""
+def _bearer(tokens: TokenRing, request: AnyRequest) -> Token:
+    """The request's token, or 401 (never logged)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    if token is None:
+        raise NotAuthorizedException(
+            "a valid token is required: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": 'Bearer realm="visites"'},
+        )
+    return token
 
-    def authenticate(request: Request[Any, Any, Any]) -> Token:
-        scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-        token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            raise NotAuthorizedException(
-                "a valid token is required: Authorization: Bearer <token>",
-                headers={"WWW-Authenticate": 'Bearer realm="visites"'},
-            )
+
+def authenticator(tokens: TokenRing) -> Callable[[AnyRequest], Token]:
+    """The ``token`` dependency: a token that may read the data."""
+
+    def authenticate(request: AnyRequest) -> Token:
+        token = _bearer(tokens, request)
+        if token.metrics:
+            raise PermissionDeniedException("this monitoring token only reads /metrics")
+        return token
+
+    return authenticate
+
+
+def scraper(tokens: TokenRing) -> Callable[[AnyRequest], Token]:
+    """The ``scraper`` dependency: a token that may read /metrics, whose snapshot id, row
+    counts and traffic are the whole company's (SPEC §7): a monitoring token, or an
+    admin token that no team bounds."""
+
+    def authenticate(request: AnyRequest) -> Token:
+        token = _bearer(tokens, request)
+        if not (token.metrics or (token.admin and token.responsable is None)):
+            raise PermissionDeniedException("/metrics needs a monitoring or an admin token")
         return token
 
     return authenticate

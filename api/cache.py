@@ -1,4 +1,5 @@
-"""The answer cache (SPEC §8): bounded LRU, one computation per key however many ask.
+"""The answer cache (SPEC §8): an LRU bounded in entries and in bytes, one computation
+per key however many ask.
 
 Litestar's stores do not fit: ``MemoryStore`` has no size bound (only expiry), and its
 response cache keys on method, path and query string through a synchronous key builder
@@ -10,6 +11,10 @@ computation goes to a worker thread.
 A key starts with the snapshot id, so an answer can never be served for another
 snapshot; ``retain`` also frees the old snapshot's answers once it is replaced (one
 still being computed then is stored, never asked for again, and evicted in turn).
+
+Answers differ in size by orders of magnitude (a daily series against a dozen counters),
+so a bound in entries alone says nothing of memory: the bytes are bounded too, and an
+answer larger than that whole bound is served but never kept (``oversized`` counts them).
 """
 
 from __future__ import annotations
@@ -33,11 +38,18 @@ class AnswerKey(NamedTuple):
 
 
 class AnswerCache(Generic[V]):
-    def __init__(self, capacity: int) -> None:
+    """At most ``capacity`` answers and ``max_bytes`` bytes, an answer's bytes as ``size``
+    measures them; either bound at 0 turns the cache off."""
+
+    def __init__(self, capacity: int, max_bytes: int, size: Callable[[V], int]) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
+        self._size = size
         self.hits = 0
         self.misses = 0
-        self._entries: OrderedDict[AnswerKey, V] = OrderedDict()
+        self.oversized = 0  # answers larger than max_bytes: served, not kept
+        self.bytes = 0  # what the kept answers weigh
+        self._entries: OrderedDict[AnswerKey, tuple[V, int]] = OrderedDict()
         self._pending: dict[AnswerKey, asyncio.Future[V]] = {}
 
     def __len__(self) -> int:
@@ -45,10 +57,10 @@ class AnswerCache(Generic[V]):
 
     async def get(self, key: AnswerKey, compute: Callable[[], V]) -> tuple[V, bool]:
         """The value for ``key`` and whether it was cached; ``compute`` runs in a thread."""
-        if (value := self._entries.get(key)) is not None:
+        if (entry := self._entries.get(key)) is not None:
             self._entries.move_to_end(key)
             self.hits += 1
-            return value, True
+            return entry[0], True
         self.misses += 1
         pending = self._pending.get(key)
         if pending is None:
@@ -60,13 +72,25 @@ class AnswerCache(Generic[V]):
 
     def _settle(self, key: AnswerKey, done: asyncio.Future[V]) -> None:
         del self._pending[key]
-        if done.cancelled() or done.exception() is not None or self.capacity == 0:
+        if done.cancelled() or done.exception() is not None:
             return
-        self._entries[key] = done.result()
-        while len(self._entries) > self.capacity:
-            self._entries.popitem(last=False)
+        if self.capacity == 0 or self.max_bytes == 0:
+            return
+        value = done.result()
+        size = self._size(value)
+        if size > self.max_bytes:
+            self.oversized += 1
+            return
+        self._entries[key] = (value, size)
+        self.bytes += size
+        while len(self._entries) > self.capacity or self.bytes > self.max_bytes:
+            self._evict(next(iter(self._entries)))
+
+    def _evict(self, key: AnswerKey) -> None:
+        _, size = self._entries.pop(key)
+        self.bytes -= size
 
     def retain(self, snapshot_id: str) -> None:
         """Drop every answer of another snapshot (they can no longer be asked for)."""
         for key in [k for k in self._entries if k.snapshot_id != snapshot_id]:
-            del self._entries[key]
+            self._evict(key)

@@ -51,7 +51,8 @@ MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
     401: "Missing or unknown bearer token",
-    403: "Not for this token: a user outside its team, or an admin-only action",
+    403: "Not for this token: a user outside its team, an admin-only action, data for "
+    "a monitoring token, or /metrics for a reader",
     409: "A snapshot refresh is already running",
     413: f"A body over {MAX_BODY // 1024} KiB",
     503: "No snapshot answers",

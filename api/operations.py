@@ -96,6 +96,12 @@ class ServiceCollector(Collector):
             "visites_cache_misses", "Requests not served from the cache", cache.misses
         )
         yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
+        yield GaugeMetricFamily("visites_cache_bytes", "Bytes of the answers cached", cache.bytes)
+        yield CounterMetricFamily(
+            "visites_cache_oversized",
+            "Answers too large to cache (served, not kept)",
+            cache.oversized,
+        )
         with self._operations.engine.lease() as view:
             manifest = view.manifest
         yield GaugeMetricFamily(
@@ -166,10 +172,14 @@ PROMETHEUS_TEXT = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
 @get(
     "/metrics",
     tags=["operations"],
-    summary="Prometheus metrics (text format)",
+    summary="Prometheus metrics (text format; a monitoring or admin token)",
     media_type=PROMETHEUS_TEXT,
+    security=[{"bearer": []}],
+    responses=documented(401, 403),
 )
-async def metrics(registry: NamedDependency[CollectorRegistry]) -> bytes:
+async def metrics(
+    scraper: NamedDependency[Token], registry: NamedDependency[CollectorRegistry]
+) -> bytes:
     """Litestar's request metrics (global registry) followed by this app's own."""
     return generate_latest(REGISTRY) + generate_latest(registry)
 

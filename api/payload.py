@@ -4,10 +4,14 @@ msgspec does the validation (the engine's filter Structs carry every constraint)
 it cannot do alone is SPEC §5's leniency: an integer field also takes a string of ASCII
 digits, since existing clients send ``"2023"``. Those strings become integers first,
 so ``{"annee": "2023"}`` and ``{"annee": 2023}`` decode to the same, hashable filter.
+Nor does msgspec see a key given twice (the last one wins), or say which field holds a
+lone surrogate escape: the standard library's parser, which reports both, looks at the
+body for them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 from typing import Any
@@ -63,11 +67,15 @@ def decode_filter(body: bytes, filter_type: type[Filter]) -> Filter:
     try:
         raw = _decoder.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
-        raise BadFilter(f"the body is not valid JSON in UTF-8: {error}") from None
+        raise _lone_surrogate(body) or BadFilter(
+            f"the body is not valid JSON in UTF-8: {error}"
+        ) from None
     except RecursionError:  # thousands of nested arrays fit in 64 KiB
         raise BadFilter("the body is nested too deeply to be a filter") from None
     if not isinstance(raw, dict):
         raise BadFilter(f"the body must be a JSON object, not {_json_kind(raw)}")
+    if twice := _key_given_twice(body):
+        raise BadFilter("is given twice: which value is meant?", twice)
     numeric = integer_fields(filter_type)
     fields: dict[str, Any] = {
         name: _digits_to_int(name, value) if name in numeric else value
@@ -77,6 +85,56 @@ def decode_filter(body: bytes, filter_type: type[Filter]) -> Filter:
         return msgspec.convert(fields, filter_type, strict=True)
     except msgspec.ValidationError as error:
         raise _bad_filter(str(error), filter_type) from None
+
+
+def _key_given_twice(body: bytes) -> str | None:
+    """The first key the body's top-level object repeats, if any. Objects are complete
+    from the innermost out, so the top-level one is the last the hook sees."""
+    repeated: list[str | None] = []
+
+    def pairs(members: list[tuple[str, Any]]) -> None:
+        seen: set[str] = set()
+        for key, _ in members:
+            if key in seen:
+                repeated.append(key)
+                return
+            seen.add(key)
+        repeated.append(None)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs)
+    except (ValueError, RecursionError):  # not seen: msgspec took the body, so it won't be
+        return None
+    return repeated[-1]
+
+
+def _encodes(value: object) -> bool:
+    """Whether every string of ``value`` is text: no lone surrogate stops UTF-8."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _lone_surrogate(body: bytes) -> BadFilter | None:
+    """The 400 for a body whose fault is a \\ud800-\\udfff escape without its other half
+    (msgspec calls that truncated input), naming the field that holds it; else None."""
+    try:
+        # Strict UTF-8 first: json.loads would let an encoded surrogate through too.
+        raw = json.loads(body.decode("utf-8"))  # and, unlike msgspec, takes escaped ones
+    except (ValueError, RecursionError):
+        return None
+    if _encodes(raw):
+        return None
+    members = raw.items() if isinstance(raw, dict) else ()
+    field = next((k for k, v in members if _encodes(k) and not _encodes(v)), None)
+    where = "" if field else "the body "
+    return BadFilter(
+        f"{where}holds a lone surrogate escape (\\ud800 to \\udfff without its pair), "
+        "which is no character",
+        field,
+    )
 
 
 def _bad_filter(message: str, filter_type: type[Filter]) -> BadFilter:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+import pymysql
+
 from cli.snapshot import publish
 from config import Settings
 from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS, generate
 from snapshot.demo.mysql_loader import load_into_mysql
 from snapshot.demo.publish import take_demo_snapshot
-from snapshot.mysql import describe_url
+from snapshot.demo.reference import MESSY_MIN_VISITS
+from snapshot.mysql import SourceError, describe_url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,14 +35,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=run)
 
 
+def refused(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, before anything is generated."""
+    least = MESSY_MIN_VISITS if args.messy else 1
+    if args.visits < least:
+        messy = " with --messy" if args.messy else ""
+        return f"--visits must be at least {least}{messy}, not {args.visits}"
+    if args.seed < 0:
+        return f"--seed must be 0 or more, not {args.seed}"
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if reason := refused(args):
+        print(f"visites demo: {reason}", file=sys.stderr)
+        return 2
     if args.mysql:
         if not settings.mysql_url:
             print("visites demo: failed: VISITES_MYSQL_URL is not set", file=sys.stderr)
             return 1
-        tables = generate(visits=args.visits, seed=args.seed, messy=args.messy)
-        load_into_mysql(tables, settings.mysql_url)
-        host, database = describe_url(settings.mysql_url)
+        try:
+            host, database = describe_url(settings.mysql_url)
+            tables = generate(visits=args.visits, seed=args.seed, messy=args.messy)
+            load_into_mysql(tables, settings.mysql_url)
+        except (SourceError, pymysql.err.MySQLError) as error:
+            print(f"visites demo: failed: {error}", file=sys.stderr)
+            return 1
         rows = sum(t.num_rows for t in tables.values())
         print(f"loaded {rows:,} demo rows ({args.visits:,} visits) into {host}/{database}")
         return 0

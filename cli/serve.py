@@ -15,7 +15,9 @@ from security.tokens import TokenError, create_token, read_tokens
 from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS
 from snapshot.demo.publish import take_demo_snapshot
 from snapshot.job import SnapshotBusy
-from snapshot.layout import current_id
+from snapshot.layout import BadCurrent, current_id
+
+MAX_PORT = 65535
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,11 +88,23 @@ def ensure_token(settings: Settings) -> None:
     print(secret, flush=True)
 
 
+def refused(args: argparse.Namespace) -> str | None:
+    """What is wrong with the arguments, before anything starts (argparse takes any int)."""
+    if not 1 <= args.port <= MAX_PORT:
+        return f"--port must be 1 to {MAX_PORT}, not {args.port}"
+    if args.workers < 1:
+        return f"--workers must be at least 1, not {args.workers}"
+    return None
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if reason := refused(args):
+        print(f"visites serve: {reason}", file=sys.stderr)
+        return 2
     try:
         ensure_demo_snapshot(settings)
         ensure_token(settings)
-    except (TokenError, SnapshotBusy, OSError) as error:
+    except (TokenError, SnapshotBusy, BadCurrent, OSError) as error:
         print(f"visites serve: failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # while building the demo data: nothing was published

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from config import MIN_KEEP_SNAPSHOTS, Settings
 from snapshot.job import Progress, SnapshotBusy, take_snapshot
-from snapshot.layout import current_id
+from snapshot.layout import BadCurrent, current_id
 from snapshot.manifest import Manifest, Source
 from snapshot.mysql import MySQLSource, SourceError, describe_url
 
@@ -41,7 +41,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     keep = settings.keep_snapshots if args.keep is None else args.keep
     if not settings.mysql_url:
         return fail(settings, "VISITES_MYSQL_URL is not set (`visites demo` builds demo data)")
-    host, database = describe_url(settings.mysql_url)
+    try:
+        host, database = describe_url(settings.mysql_url)
+    except SourceError as error:
+        return fail(settings, str(error))
     source = Source(kind="mysql", host=host, database=database)
     return publish(
         settings,
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _from_mysql(settings: Settings, source: Source, keep: int, progress: Progress) -> Manifest:
     assert settings.mysql_url is not None
-    with MySQLSource(settings.mysql_url, settings.batch_rows) as mysql:
+    with MySQLSource(settings.mysql_url, settings.batch_rows, settings.mysql_timeout) as mysql:
         return take_snapshot(settings.data_dir, source, mysql.read, keep=keep, progress=progress)
 
 
@@ -60,7 +63,7 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else (lambda *_: None)
     try:
         manifest = make(progress)
-    except (SourceError, SnapshotBusy, OSError) as error:
+    except (SourceError, SnapshotBusy, BadCurrent, OSError) as error:
         return fail(settings, str(error))
     except KeyboardInterrupt:
         return fail(settings, "interrupted")
@@ -69,8 +72,12 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
 
 
 def fail(settings: Settings, reason: str) -> int:
-    kept = current_id(settings.data_dir)
-    still = f"; current snapshot is still {kept}" if kept else "; no snapshot is published"
+    try:
+        kept = current_id(settings.data_dir)
+    except BadCurrent:  # nothing is current; the reason, or the next run, says why
+        still = ""
+    else:
+        still = f"; current snapshot is still {kept}" if kept else "; no snapshot is published"
     print(f"visites snapshot: failed: {reason}{still}", file=sys.stderr)
     return 1
 

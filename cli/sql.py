@@ -14,6 +14,7 @@ import msgspec
 from config import Settings
 from engine.analyst import connect
 from engine.engine import NoSnapshot
+from snapshot.layout import BadCurrent
 
 Rows = Sequence[tuple[object, ...]]
 
@@ -41,6 +42,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         con = connect(settings.data_dir)
     except NoSnapshot as error:
         print(f"visites sql: {error} (run `visites snapshot` first)", file=sys.stderr)
+        return 1
+    except BadCurrent as error:
+        print(f"visites sql: {error}", file=sys.stderr)
         return 1
     try:
         cursor = con.execute(args.query)

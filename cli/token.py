@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+import pyarrow as pa
+
 from config import Settings
+from engine.analyst import connect
+from engine.engine import NoSnapshot
 from security.tokens import TokenError, create_token, read_tokens, revoke_token
+from snapshot.layout import BadCurrent
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,9 +34,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--responsable",
         type=int,
         metavar="ID",
-        help="scope: the token sees only this manager's team",
+        help="scope: the token sees only this manager's team (a user id; one the current "
+        "snapshot does not know is accepted with a warning)",
     )
-    create.add_argument("--admin", action="store_true", help="may trigger snapshot refreshes")
+    create.add_argument(
+        "--admin", action="store_true", help="may trigger snapshot refreshes and read /metrics"
+    )
+    create.add_argument(
+        "--metrics",
+        action="store_true",
+        help="a monitoring token (for Prometheus): reads /metrics and nothing else",
+    )
     create.set_defaults(run=run_create)
     listing = actions.add_parser(
         "list", help="names, scopes and dates (never secrets)", description="List the tokens."
@@ -51,22 +65,48 @@ def _failed(reason: object) -> int:
 def run_create(args: argparse.Namespace, settings: Settings) -> int:
     try:
         secret = create_token(
-            settings.tokens_path, args.name, responsable=args.responsable, admin=args.admin
+            settings.tokens_path,
+            args.name,
+            responsable=args.responsable,
+            admin=args.admin,
+            metrics=args.metrics,
         )
     except (TokenError, OSError) as error:
         return _failed(error)
+    if args.responsable is not None and not _known(settings, args.responsable):
+        print(
+            f"visites token: warning: no user {args.responsable} in the current snapshot "
+            "(neither a user nor anyone's manager): the token sees nothing until one appears",
+            file=sys.stderr,
+        )
     print(secret)
     return 0
+
+
+def _known(settings: Settings, responsable: int) -> bool:
+    """Whether the current snapshot has ``responsable`` as a user or as someone's manager
+    (a team exists either way, SPEC §5). Only advice: with no snapshot to ask, or one that
+    cannot be read, the answer is yes and the token is made all the same."""
+    try:
+        with connect(settings.data_dir) as con:
+            row = con.execute(
+                "SELECT count(*) FROM tab_utilisateur "
+                "WHERE $id IN (id_utilisateur, id_responsable)",
+                {"id": responsable},
+            ).fetchone()
+    except (NoSnapshot, BadCurrent, OSError, duckdb.Error, pa.ArrowException):
+        return True
+    return row is not None and row[0] > 0
 
 
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     try:
         tokens = read_tokens(settings.tokens_path)
-    except OSError as error:
+    except (TokenError, OSError) as error:
         return _failed(error)
     for token in tokens:
         scope = "all" if token.responsable is None else f"team of {token.responsable}"
-        role = "admin" if token.admin else "reader"
+        role = "admin" if token.admin else "metrics" if token.metrics else "reader"
         print(f"{token.name}\t{scope}\t{role}\tcreated {token.created_at}")
     return 0
 

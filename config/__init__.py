@@ -17,6 +17,8 @@ PREFIX = "VISITES_"
 N = TypeVar("N", int, float)
 # The fewest snapshots to keep (`visites snapshot --keep` too): the current one is never pruned.
 MIN_KEEP_SNAPSHOTS = 1
+# PyMySQL refuses a connect timeout over a year.
+MAX_MYSQL_TIMEOUT = 365 * 24 * 3600
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -26,7 +28,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     refresh_interval: float | None = None
     keep_snapshots: int = 5
     batch_rows: int = 25_000
+    mysql_timeout: float = 30.0  # seconds MySQL may take to connect or answer a round trip
     cache_size: int = 1024  # answers the API keeps in memory (LRU)
+    cache_bytes: int = 64 * 1024 * 1024  # and what they may weigh together
     poll_interval: float = 1.0  # seconds between the API's looks at CURRENT
 
     @property
@@ -45,7 +49,7 @@ class ConfigError(ValueError):
 
 
 def _optional_number(
-    environ: Mapping[str, str], name: str, kind: type[N], minimum: float
+    environ: Mapping[str, str], name: str, kind: type[N], minimum: float, maximum: float = math.inf
 ) -> N | None:
     raw = environ.get(PREFIX + name, "").strip()
     if not raw:
@@ -60,11 +64,20 @@ def _optional_number(
         raise ConfigError(f"{PREFIX}{name}={raw!r} is not a finite number")
     if value < minimum:
         raise ConfigError(f"{PREFIX}{name}={raw!r} must be at least {minimum}")
+    if value > maximum:
+        raise ConfigError(f"{PREFIX}{name}={raw!r} must be at most {maximum}")
     return value
 
 
-def _number(environ: Mapping[str, str], name: str, kind: type[N], minimum: float, default: N) -> N:
-    value = _optional_number(environ, name, kind, minimum)
+def _number(
+    environ: Mapping[str, str],
+    name: str,
+    kind: type[N],
+    minimum: float,
+    default: N,
+    maximum: float = math.inf,
+) -> N:
+    value = _optional_number(environ, name, kind, minimum, maximum)
     return default if value is None else value
 
 
@@ -82,6 +95,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "KEEP_SNAPSHOTS", int, MIN_KEEP_SNAPSHOTS, defaults.keep_snapshots
         ),
         batch_rows=_number(env, "BATCH_ROWS", int, 1, defaults.batch_rows),
+        mysql_timeout=_number(
+            env, "MYSQL_TIMEOUT", float, 1, defaults.mysql_timeout, MAX_MYSQL_TIMEOUT
+        ),
         cache_size=_number(env, "CACHE_SIZE", int, 0, defaults.cache_size),
+        cache_bytes=_number(env, "CACHE_BYTES", int, 0, defaults.cache_bytes),
         poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),
     )

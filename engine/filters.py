@@ -34,6 +34,8 @@ class _PeriodFilter(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
         for name in self.__struct_fields__:
             value = getattr(self, name)
             if isinstance(value, str):
+                if not value.strip():  # would match nothing: a client bug, not a filter
+                    raise ValueError(f"{name} is blank: a code is expected, or null")
                 force_setattr(self, name, value.strip())
         if self.start_date and self.end_date and self.start_date > self.end_date:
             # msgspec turns this into a ValidationError when decoding a payload.

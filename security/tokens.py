@@ -24,6 +24,8 @@ import msgspec
 log = logging.getLogger("visites.tokens")
 
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+# The CRM's user ids are MySQL INTs: an id past this is a typo, never a user.
+MAX_USER_ID = 2**31 - 1
 
 
 class Token(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,7 +33,8 @@ class Token(msgspec.Struct, frozen=True, kw_only=True):
     sha256: str  # hex digest of the secret; the secret itself is never stored
     created_at: str  # ISO 8601, UTC
     responsable: int | None = None  # scope: this manager's team only; None = everything
-    admin: bool = False  # may trigger a snapshot refresh
+    admin: bool = False  # may trigger a snapshot refresh, and read /metrics
+    metrics: bool = False  # a monitoring token: reads /metrics and nothing else
 
 
 class _TokenFile(msgspec.Struct):
@@ -77,13 +80,20 @@ def _locked(path: Path) -> Iterator[list[Token]]:
 
 
 def create_token(
-    path: Path, name: str, *, responsable: int | None = None, admin: bool = False
+    path: Path,
+    name: str,
+    *,
+    responsable: int | None = None,
+    admin: bool = False,
+    metrics: bool = False,
 ) -> str:
     """Store a new token's hash under ``name`` and return its secret (shown once)."""
     if not _NAME.match(name):
         raise TokenError(f"token name {name!r} must be 1-64 letters, digits or _.@-")
-    if responsable is not None and responsable < 0:
-        raise TokenError("--responsable must be a user id (0 or more)")
+    if responsable is not None and not 0 <= responsable <= MAX_USER_ID:
+        raise TokenError(f"--responsable must be a user id, 0 to {MAX_USER_ID}, not {responsable}")
+    if metrics and (admin or responsable is not None):
+        raise TokenError("a --metrics token reads /metrics only: no --admin, no --responsable")
     secret = secrets.token_urlsafe(32)
     with _locked(path) as tokens:
         if any(t.name == name for t in tokens):
@@ -95,6 +105,7 @@ def create_token(
             created_at=created,
             responsable=responsable,
             admin=admin,
+            metrics=metrics,
         )
         _write_tokens(path, [*tokens, token])
     return secret

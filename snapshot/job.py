@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -85,13 +85,16 @@ def _write_raw(
 
 
 def _read_and_clean(
-    raw: Path, staging: Path, read: Reader, progress: Progress
+    raw: Path, staging: Path, read: Reader, progress: Progress, snapshot_day: date
 ) -> tuple[dict[str, int], dict[str, int], Quality]:
     """Source rows and clean rows per table, and the quality counts. Each table is
     cleaned by a helper thread while the next one is read: reading mostly waits on
     the server, so cleaning costs almost no extra time."""
     source_rows: dict[str, int] = {}
-    with Normaliser(raw, staging) as normaliser, ThreadPoolExecutor(1) as cleaner:
+    with (
+        Normaliser(raw, staging, snapshot_day=snapshot_day) as normaliser,
+        ThreadPoolExecutor(1) as cleaner,
+    ):
         cleaning = {}
         for table in TABLES:
             source_rows[table.name] = _write_raw(
@@ -124,12 +127,17 @@ def take_snapshot(
     snapshot_id = new_snapshot_id(created)
     snapshots_dir(data_dir).mkdir(parents=True, exist_ok=True)
     with _exclusive(data_dir):
+        # The run ends by replacing CURRENT: one that names nothing stops it here, before
+        # any reading, rather than after the whole extraction.
+        current_id(data_dir)
         _clear_leftovers(data_dir)
         staging = snapshots_dir(data_dir) / f"{STAGING_PREFIX}{snapshot_id}-{uuid.uuid4().hex[:6]}"
         raw = staging / "raw"
         raw.mkdir(parents=True)
         try:
-            source_rows, rows, quality = _read_and_clean(raw, staging, read, progress)
+            source_rows, rows, quality = _read_and_clean(
+                raw, staging, read, progress, created.date()
+            )
             shutil.rmtree(raw)
             shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
             manifest = Manifest(

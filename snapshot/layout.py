@@ -34,12 +34,22 @@ def table_path(folder: Path, table: str) -> Path:
     return folder / f"{table}.parquet"
 
 
+class BadCurrent(Exception):
+    """CURRENT is there but names no snapshot (a directory, bytes that are no text)."""
+
+
 def current_id(data_dir: Path) -> str | None:
     """The id CURRENT names, or None when no snapshot was ever published."""
+    path = data_dir / CURRENT
     try:
-        text = (data_dir / CURRENT).read_text(encoding="utf-8").strip()
+        text = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
+    except (IsADirectoryError, UnicodeDecodeError) as error:
+        what = "a directory" if isinstance(error, IsADirectoryError) else "not UTF-8 text"
+        raise BadCurrent(
+            f"{path} names no snapshot (it is {what}): remove it, or write a snapshot id in it"
+        ) from None
     return text or None
 
 

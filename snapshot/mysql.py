@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import io
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -31,11 +32,32 @@ class SourceError(RuntimeError):
     """The source cannot be read; the message is safe to print (no password)."""
 
 
+# How a URL should look; never the URL itself, which may hold a password.
+URL_FORM = "mysql://user:password@host:3306/database"
+# MySQL and MariaDB, read with PyMySQL: the one driver visites installs.
+BACKENDS = ("mysql", "mariadb")
+DRIVER = "pymysql"
+
+
 def parse_url(url: str) -> URL:
+    """``url`` read with PyMySQL. ``mysql://`` (no driver named), the form most people
+    write, means PyMySQL too rather than SQLAlchemy's default, which is not installed."""
     try:
-        return make_url(url)
+        parsed = make_url(url)
     except sqlalchemy.exc.ArgumentError:
-        raise SourceError("VISITES_MYSQL_URL is not a valid database URL") from None
+        raise SourceError(f"VISITES_MYSQL_URL is not a database URL ({URL_FORM})") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in BACKENDS:
+        raise SourceError(
+            f"VISITES_MYSQL_URL names a {backend} database: visites reads MySQL or MariaDB "
+            f"({URL_FORM})"
+        )
+    if driver not in ("", DRIVER):
+        raise SourceError(
+            f"VISITES_MYSQL_URL asks for the {driver} driver: visites reads MySQL with "
+            f"{DRIVER} ({backend}:// or {backend}+{DRIVER}://)"
+        )
+    return parsed.set(drivername=f"{backend}+{DRIVER}")
 
 
 def describe_url(url: str) -> tuple[str | None, str | None]:
@@ -93,8 +115,13 @@ def _where(conditions: list[str]) -> str:
     return f"WHERE {' AND '.join(conditions)}" if conditions else ""
 
 
+# Where pyarrow's CSV reader says which column a value did not fit.
+_CSV_COLUMN = re.compile(r"In CSV column #(?P<index>\d+): (?P<problem>.*)", re.DOTALL)
+
+
 class _CsvDecoder:
     def __init__(self, table: Table) -> None:
+        self.table = table
         self.schema = table.raw_schema()
         self.read_options = pacsv.ReadOptions(column_names=table.column_names)
         self.parse_options = pacsv.ParseOptions(newlines_in_values=True)
@@ -106,13 +133,28 @@ class _CsvDecoder:
         )
 
     def decode(self, blob: bytes) -> pa.Table:
-        table = pacsv.read_csv(
-            io.BytesIO(blob),
-            read_options=self.read_options,
-            parse_options=self.parse_options,
-            convert_options=self.convert_options,
-        )
+        try:
+            table = pacsv.read_csv(
+                io.BytesIO(blob),
+                read_options=self.read_options,
+                parse_options=self.parse_options,
+                convert_options=self.convert_options,
+            )
+        except pa.ArrowInvalid as error:
+            raise SourceError(self._unfit(str(error))) from None
         return table.cast(self.schema)
+
+    def _unfit(self, problem: str) -> str:
+        """What a value the snapshot's types cannot hold (a column the CRM widened to
+        BIGINT, say) is called, with its table and column."""
+        found = _CSV_COLUMN.fullmatch(problem)
+        if found is None:
+            return f"{self.table.name}: {problem}"
+        column = self.table.columns[int(found["index"])]
+        return (
+            f"{self.table.name}.{column.name}: a value the snapshot's {column.kind.value} "
+            f"column cannot hold ({found['problem']})"
+        )
 
 
 # What the fetching thread hands over: a (rows, CSV) chunk, its error, or None at the end.
@@ -120,27 +162,41 @@ _Item = tuple[int, bytes] | BaseException | None
 
 
 class MySQLSource:
-    """An open, consistent read of the CRM. Use as a context manager."""
+    """An open, consistent read of the CRM. Use as a context manager.
 
-    def __init__(self, url: str, batch_rows: int) -> None:
+    A server that stops answering (stopped, not dead: the socket stays open) would hold
+    the job forever; every connect, read and write gives up after ``timeout`` seconds
+    instead, and the job fails in one line."""
+
+    def __init__(self, url: str, batch_rows: int, timeout: float) -> None:
         self._engine = sqlalchemy.create_engine(
             parse_url(url),
             poolclass=sqlalchemy.pool.NullPool,
-            connect_args={"connect_timeout": 10, "read_timeout": 600},
+            connect_args={
+                "connect_timeout": timeout,
+                "read_timeout": timeout,
+                "write_timeout": timeout,
+            },
         )
         self._batch_rows = batch_rows
+        self._timeout = timeout
         self._connection: Connection | None = None
 
     def __enter__(self) -> MySQLSource:
         try:
             connection = self._engine.connect()
         except sqlalchemy.exc.SQLAlchemyError as error:
-            raise SourceError(f"cannot connect to MySQL: {_reason(error)}") from None
-        connection.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        connection.exec_driver_sql("SET SESSION group_concat_max_len = @@max_allowed_packet")
-        connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-        self._packet = int(connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one())
+            raise SourceError(f"cannot connect to MySQL: {self._reason(error)}") from None
         self._connection = connection
+        try:
+            connection.exec_driver_sql("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            connection.exec_driver_sql("SET SESSION group_concat_max_len = @@max_allowed_packet")
+            connection.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            packet = connection.exec_driver_sql("SELECT @@max_allowed_packet").scalar_one()
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            self.__exit__()
+            raise SourceError(f"cannot start the consistent read: {self._reason(error)}") from None
+        self._packet = int(packet)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -185,7 +241,7 @@ class MySQLSource:
                 blobs.put(chunk)
             blobs.put(None)
         except sqlalchemy.exc.SQLAlchemyError as error:
-            blobs.put(SourceError(f"{table.name}: {_reason(error)}"))
+            blobs.put(SourceError(f"{table.name}: {self._reason(error)}"))
         except BaseException as error:
             blobs.put(error)
 
@@ -211,11 +267,13 @@ class MySQLSource:
             yield count, blob
             after = last
 
-
-def _reason(error: sqlalchemy.exc.SQLAlchemyError) -> str:
-    """The driver's own message, which names neither the URL nor its password."""
-    original = getattr(error, "orig", None)
-    args: tuple[Any, ...] = getattr(original, "args", ())
-    if len(args) >= 2:
-        return f"({args[0]}) {args[1]}"
-    return type(original or error).__name__
+    def _reason(self, error: sqlalchemy.exc.SQLAlchemyError) -> str:
+        """The driver's own message, which names neither the URL nor its password."""
+        original = getattr(error, "orig", None)
+        args: tuple[Any, ...] = getattr(original, "args", ())
+        if len(args) < 2:
+            return type(original or error).__name__
+        reason = f"({args[0]}) {args[1]}"
+        if "timed out" in str(args[1]):
+            reason += f": no answer within VISITES_MYSQL_TIMEOUT ({self._timeout:g} s)"
+        return reason

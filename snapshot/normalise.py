@@ -7,6 +7,7 @@ whatever the table size. Every repair, default and drop is counted in ``quality`
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +34,15 @@ from snapshot.tables import (
 ROW_GROUP_ROWS = 122_880
 STREAM_BATCH_ROWS = 65_536
 
+# SPEC §3: dates outside [1990-01-01, snapshot day + 366 days] are typing accidents
+# (9999-12-31, 1000-01-01); kept, one would stretch the zero-filled daily series to
+# millions of days. The bounds are set once per connection as DuckDB variables, so
+# every rule's SQL stays one constant text.
+FIRST_PLAUSIBLE_DAY = datetime.date(1990, 1, 1)
+PLAUSIBLE_DAYS_AHEAD = 366
+PLAUSIBLE_KINDS = frozenset({Kind.DATETIME, Kind.DATE})
+_PLAUSIBLE = "getvariable('first_plausible_day') AND getvariable('last_plausible_day')"
+
 
 class Quality(msgspec.Struct, frozen=True):
     totals: dict[str, int]  # rule -> count, every rule present
@@ -48,18 +58,25 @@ def _quoted(column: Column) -> str:
     return f'"{column.name}"'
 
 
+_TEMPORAL_TYPES = {Kind.DATETIME: "TIMESTAMP", Kind.DATE: "DATE", Kind.TIME: "TIME"}
+
+
+def _parsed(column: Column) -> str:
+    """A temporal column's value, NULL when it is no valid date or time."""
+    return f"TRY_CAST({_quoted(column)} AS {_TEMPORAL_TYPES[column.kind]})"
+
+
 def _clean_expr(column: Column) -> str:
     name = _quoted(column)
     if column.kind is Kind.ROLE:
         return f"NULLIF(upper(trim({name})), '')"
     if column.kind in TEXT_KINDS:
         return f"NULLIF(trim({name}), '')"
-    if column.kind is Kind.DATETIME:
-        return f"TRY_CAST({name} AS TIMESTAMP)"
-    if column.kind is Kind.DATE:
-        return f"TRY_CAST({name} AS DATE)"
-    if column.kind is Kind.TIME:
-        return f"TRY_CAST({name} AS TIME)"
+    if column.kind in PLAUSIBLE_KINDS:
+        parsed = _parsed(column)
+        return f"CASE WHEN CAST({parsed} AS DATE) BETWEEN {_PLAUSIBLE} THEN {parsed} END"
+    if column.kind in TEMPORAL_KINDS:
+        return _parsed(column)
     return name
 
 
@@ -79,7 +96,12 @@ COLUMN_RULES: tuple[tuple[str, Callable[[Column], bool], Callable[[str, Column],
     (
         "invalid_dates_nulled",
         lambda c: c.kind in TEMPORAL_KINDS,
-        lambda n, c: f"{n} IS NOT NULL AND {_clean_expr(c)} IS NULL",
+        lambda n, c: f"{n} IS NOT NULL AND {_parsed(c)} IS NULL",
+    ),
+    (
+        "implausible_dates_nulled",
+        lambda c: c.kind in PLAUSIBLE_KINDS,
+        lambda n, c: f"CAST({_parsed(c)} AS DATE) NOT BETWEEN {_PLAUSIBLE}",
     ),
     ("null_codes", lambda c: c.kind is Kind.CODE and c.nullable, lambda n, c: f"{n} IS NULL"),
     (
@@ -250,12 +272,15 @@ class Normaliser:
     """Cleans the raw tables of ``raw_dir`` into ``clean_dir``, one table at a time (so
     that a table can be cleaned while the next one is still being read), then counts
     what needs all of them. Parents come first in TABLES, as KEEP_WHEN needs, and the
-    codification first of all, as the labels check needs."""
+    codification first of all, as the labels check needs. ``snapshot_day`` is the day the
+    snapshot is taken, which bounds the plausible dates."""
 
     def __init__(
         self,
         raw_dir: Path,
         clean_dir: Path,
+        *,
+        snapshot_day: datetime.date,
         memory_limit: str = "128MB",
         keys_per_range: int = KEYS_PER_RANGE,
     ) -> None:
@@ -271,6 +296,9 @@ class Normaliser:
             }
         )
         self._con.execute("CREATE SCHEMA raw; CREATE SCHEMA clean")
+        self._con.execute("SET VARIABLE first_plausible_day = $day", {"day": FIRST_PLAUSIBLE_DAY})
+        last = snapshot_day + datetime.timedelta(days=PLAUSIBLE_DAYS_AHEAD)
+        self._con.execute("SET VARIABLE last_plausible_day = $day", {"day": last})
         self._by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
         self._dropped: dict[str, int] = {}
         self._unlabelled: set[str] = set()

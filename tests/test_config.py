@@ -22,6 +22,8 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         keep_snapshots=3,
         batch_rows=10_000,
         cache_size=0,
+        cache_bytes=1_000_000,
+        mysql_timeout=2.5,
         poll_interval=0.5,
     )
     assert load_settings(settings.environ()) == settings
@@ -40,6 +42,10 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         ("VISITES_POLL_INTERVAL", "inf", "is not a finite number"),
         ("VISITES_REFRESH_INTERVAL", "NaN", "is not a finite number"),
         ("VISITES_REFRESH_INTERVAL", "-inf", "is not a finite number"),
+        ("VISITES_MYSQL_TIMEOUT", "0", "must be at least 1"),
+        # PyMySQL's own limit, which it would raise from deep in a connection attempt.
+        ("VISITES_MYSQL_TIMEOUT", "1e9", "must be at most 31536000"),
+        ("VISITES_CACHE_BYTES", "-1", "must be at least 0"),
     ],
 )
 def test_unusable_values_name_the_variable(variable, value, message):

@@ -18,6 +18,12 @@ from snapshot.tables import TABLES, Kind
 
 ZERO_DATETIME = "0000-00-00 00:00:00"
 ZERO_DATE = "0000-00-00"
+# The last and the first day MySQL stores, as the text of a DATETIME or a DATE (whose zero
+# value is the key): valid dates, typed into old records as placeholders.
+FAR_DAYS = {
+    ZERO_DATETIME: ("9999-12-31 23:59:59", "1000-01-01 00:00:00"),
+    ZERO_DATE: ("9999-12-31", "1000-01-01"),
+}
 # CHAR(1) columns: MySQL cannot store a code padded with spaces there (it would truncate it).
 ONE_CHARACTER = frozenset({("tab_visite", "flag_accompagnee"), ("tab_visite", "type_visite")})
 
@@ -238,6 +244,14 @@ def _null_dates(s: _Soiler) -> None:
         s.put(table, column, s.rows(table, column, share), pa.scalar(None, pa.string()))
 
 
+def _implausible_dates(s: _Soiler) -> None:
+    """Placeholder dates far in the future and the past, in turn (SPEC §3 nulls them)."""
+    for table, column, zero, _ in _DATES:
+        mask = s.rows(table, column, 0.001, minimum=2)
+        future, past = FAR_DAYS[zero]
+        s.put(table, column, mask, pa.array(np.where(np.arange(mask.sum()) % 2, past, future)))
+
+
 # Applied in this order: the faults that add or remove rows come before those that soil values.
 _FAULTS: tuple[tuple[str, Callable[[_Soiler], None]], ...] = (
     ("deleted_utilisateurs", _deleted_utilisateurs),
@@ -253,6 +267,7 @@ _FAULTS: tuple[tuple[str, Callable[[_Soiler], None]], ...] = (
     ("nulls", _nulls),
     ("zero_dates", _zero_dates),
     ("null_dates", _null_dates),
+    ("implausible_dates", _implausible_dates),
 )
 MESSY_FAULTS: tuple[str, ...] = tuple(name for name, _ in _FAULTS)
 

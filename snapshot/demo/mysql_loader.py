@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pymysql
-from sqlalchemy.engine import make_url
 
+from snapshot.mysql import SourceError, parse_url
 from snapshot.tables import BY_NAME
 
 BATCH_ROWS = 256 * 1024  # rows joined at once: a few tens of MB of text at most
@@ -61,9 +61,9 @@ def load_into_mysql(tables: dict[str, pa.Table], url: str) -> None:
 
 
 def _connection_args(url: str) -> dict[str, Any]:
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if not parsed.database:
-        raise ValueError("the MySQL URL names no database")
+        raise SourceError("VISITES_MYSQL_URL names no database")
     return {
         "host": parsed.host or "127.0.0.1",
         "port": parsed.port or 3306,

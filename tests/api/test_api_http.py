@@ -34,6 +34,7 @@ class Api:
     admin: str
     reader: str
     scoped: str  # scoped to `manager`
+    monitor: str  # a monitoring token: /metrics only
     manager: int
     team: frozenset[int]
     outsiders: frozenset[int]
@@ -80,6 +81,7 @@ def api(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         "admin": create_token(tokens, "admin", admin=True),
         "reader": create_token(tokens, "reader"),
         "scoped": create_token(tokens, "scoped", responsable=manager),
+        "monitor": create_token(tokens, "monitor", metrics=True),
     }
     settings = Settings(data_dir=demo_data_dir, tokens_file=tokens, poll_interval=0.2)
     served, expected = Engine.open(demo_data_dir), Engine.open(demo_data_dir)
@@ -127,6 +129,17 @@ def test_an_empty_body_means_everything(api: Api) -> None:
     assert response.json() == api.expected("users", VisiteFilter())
 
 
+def test_the_daily_series_spans_the_demo_calendar_whatever_the_source_typed(api: Api) -> None:
+    """The messy demo has visits dated 9999-12-31 and 1000-01-01; the snapshot nulls them
+    (SPEC §3), so the zero-filled series stays within the demo's calendar (2024-01-01 to
+    2026-11-20: 1055 days), not millions of days."""
+    response = api.post("/performance", {"start_date": "0999-01-01"}, api.reader)
+    assert response.status_code == 200
+    days = [d["date_visite"] for d in response.json()["nombre_compte_visite_par_jour"]]
+    assert days[0] >= "2024-01-01" and days[-1] <= "2026-11-20"
+    assert len(days) <= 1055
+
+
 def test_digit_strings_and_padded_codes_are_the_same_filter(api: Api) -> None:
     body = {"annee": "2024", "mois": "03", "gamme": " GA00001 "}
     response = api.post("/data", body, api.reader)
@@ -153,6 +166,10 @@ BAD_INPUTS = [
     ("/partenaire", b"nope", 400, None),
     ("/users", b"[" * 60_000, 400, None),
     ("/data", b'{"gamme": "' + b"x" * 70_000 + b'"}', 413, None),
+    ("/data", b'{"annee": 2023, "annee": 2024}', 400, "annee"),
+    ("/users", {"gamme": "  "}, 400, "gamme"),
+    ("/invest", {"region": ""}, 400, "region"),
+    ("/performance", b'{"region": "RE\\ud800"}', 400, "region"),
 ]
 
 
@@ -313,13 +330,59 @@ def test_snapshot_status_reports_the_manifest(api: Api) -> None:
 def test_metrics_count_requests_and_cache_outcomes(api: Api) -> None:
     api.post("/data", {"mois": 2}, api.reader)
     api.post("/data", {"mois": 2}, api.reader)
-    text = api.client.get("/metrics").text
+    text = api.client.get("/metrics", headers={"Authorization": f"Bearer {api.monitor}"}).text
     assert 'visites_requests_total{app_name="visites",method="POST",path="/data"' in text
     assert "visites_request_duration_seconds_bucket" in text
     for name in ("visites_cache_hits_total", "visites_cache_misses_total"):
         assert float(text.split(f"\n{name} ")[1].split()[0]) >= 1
     assert 'visites_snapshot_rows{table="tab_visite"}' in text
     assert "visites_snapshot_age_seconds" in text
+
+
+@pytest.mark.parametrize(
+    ("token", "status"),
+    [
+        (None, 401),
+        ("wrong", 401),
+        ("reader", 403),
+        ("scoped", 403),  # row counts are the whole company's
+        ("admin", 200),
+        ("monitor", 200),
+    ],
+)
+def test_metrics_need_a_monitoring_or_an_admin_token(
+    api: Api, token: str | None, status: int
+) -> None:
+    secret = getattr(api, token, token) if token else None
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    response = api.client.get("/metrics", headers=headers)
+    assert response.status_code == status
+    assert ("visites_snapshot_info" in response.text) is (status == 200)
+
+
+def test_a_monitoring_token_reads_nothing_but_metrics(api: Api) -> None:
+    assert api.post("/data", {}, api.monitor).status_code == 403
+    assert api.post("/invest", {}, api.monitor).status_code == 403
+    headers = {"Authorization": f"Bearer {api.monitor}"}
+    assert api.client.get("/snapshot", headers=headers).status_code == 403
+    assert api.client.get("/dashboard/choices", headers=headers).status_code == 403
+
+
+def test_every_response_says_nosniff(api: Api) -> None:
+    reader = {"Authorization": f"Bearer {api.reader}"}
+    responses = [
+        api.post("/data", {}, api.reader),  # an answer
+        api.post("/data", {"mois": 13}, api.reader),  # a 400
+        api.post("/data", {}),  # a 401
+        api.client.get("/nowhere"),  # Litestar's own 404
+        api.client.get("/health"),
+        api.client.get("/snapshot", headers=reader),
+        api.client.get("/dashboard"),
+        api.client.get("/dashboard/assets/dashboard.js"),
+        api.client.get("/schema/openapi.json"),
+    ]
+    assert [r.headers.get("x-content-type-options") for r in responses] == ["nosniff"] * 9
+    assert [r.status_code for r in responses] == [200, 400, 401, 404, 200, 200, 200, 200, 200]
 
 
 def test_the_openapi_schema_describes_bodies_answers_and_auth(api: Api) -> None:

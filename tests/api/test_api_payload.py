@@ -30,6 +30,19 @@ def test_digit_strings_are_integers() -> None:
     )
 
 
+def test_a_surrogate_pair_is_one_character() -> None:
+    assert decode_filter(b'{"gamme": "\\ud83d\\ude00"}', VisiteFilter) == VisiteFilter(
+        gamme="\U0001f600"
+    )
+
+
+def test_a_key_repeated_inside_a_nested_value_is_that_values_problem() -> None:
+    with pytest.raises(BadFilter) as refused:
+        decode_filter(b'{"annee": {"a": 1, "a": 2}}', VisiteFilter)
+    assert refused.value.field == "annee"
+    assert "twice" not in refused.value.detail
+
+
 def test_every_endpoint_takes_its_own_fields() -> None:
     assert decode_filter(b'{"code_categorie": "C1", "mois": "3"}', EvaluationFilter) == (
         EvaluationFilter(code_categorie="C1", mois=3)
@@ -82,7 +95,16 @@ BAD = [
     (b'{"annee": 2023', None, "not valid JSON"),
     (b"\xff", None, "not valid JSON"),
     (b'{"gamme": "\xed\xa0\x80"}', None, "UTF-8"),  # a surrogate, encoded
-    (b'{"gamme": "\\ud800"}', None, "not valid JSON"),  # a lone surrogate, escaped
+    # A lone surrogate, escaped: msgspec would say "truncated" or "malformed".
+    (b'{"gamme": "\\ud800"}', "gamme", "lone surrogate"),
+    (b'{"mois": 3, "region": "RE\\udc00"}', "region", "lone surrogate"),
+    (b'{"gamme": "\\ud800\\u0041"}', "gamme", "lone surrogate"),
+    (b'["\\ud800"]', None, "the body holds a lone surrogate"),
+    (b'{"annee": 2023, "annee": 2024}', "annee", "twice"),
+    (b'{"gamme": "GA1", "mois": 3, "gamme": "GA1"}', "gamme", "twice"),  # even the same value
+    (b'{"annee": 2023, "\\u0061nnee": 2023}', "annee", "twice"),  # spelt with an escape
+    (b'{"gamme": "  "}', "gamme", "blank"),
+    (b'{"region": ""}', "region", "blank"),
     (b'{"annee": ' + b"[" * 30_000 + b"]" * 30_000 + b"}", None, "nested too deeply"),
 ]
 
@@ -109,7 +131,7 @@ ids = st.integers(0, 2**63 - 1)
             "mois": st.integers(1, 12),
             "id_responsable": ids,
             "id_utilisateur": ids,
-            "gamme": st.text(max_size=20),
+            "gamme": st.text(min_size=1, max_size=20).filter(str.strip),
             "start_date": dates,
         },
     ),

@@ -8,6 +8,8 @@ independently on the same directory.
 from __future__ import annotations
 
 import random
+import re
+import socket
 import subprocess
 import sys
 import threading
@@ -102,6 +104,40 @@ def test_the_access_log_has_one_json_line_per_request_and_no_token(server: Serve
     users = [line for line in lines if line["path"] == "/users"]
     assert [u["cache"] for u in users[-2:]] == ["miss", "hit"]
     assert set(users[-1]) == {"method", "path", "status", "ms", "cache"}
+
+
+def _requests_counted(metrics: str, status: re.Pattern[str]) -> float:
+    """Requests the metrics count under the status codes ``status`` matches."""
+    found = re.findall(r'^visites_requests_total\{.*status_code="(\d+)".*\} (\S+)$', metrics, re.M)
+    return sum(float(count) for code, count in found if status.fullmatch(code))
+
+
+def test_a_client_that_hangs_up_mid_body_is_logged_499_and_no_server_error(
+    server: Server,
+) -> None:
+    errors, hung_up = re.compile(r"5\d\d"), re.compile("499")
+
+    def logged() -> list[dict[str, Any]]:
+        lines = [msgspec.json.decode(line) for line in server.log.read_text().splitlines()
+                 if line.startswith("{")]  # fmt: skip
+        return [line for line in lines if line["path"] == "/performance"]
+
+    with server.client() as client:
+        before, earlier = client.get("/metrics").text, len(logged())
+    url = httpx.URL(server.url)
+    with socket.create_connection((url.host, url.port)) as raw:
+        raw.sendall(
+            b"POST /performance HTTP/1.1\r\nHost: visites\r\n"
+            + f"Authorization: Bearer {server.token}\r\n".encode()
+            + b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            + b'{"annee": '  # 10 of the 1000 bytes announced, then the client is gone
+        )
+    assert eventually(lambda: len(logged()) > earlier, seconds=10)
+    assert [line["status"] for line in logged()[earlier:]] == [499]
+    with server.client() as client:
+        after = client.get("/metrics").text
+    assert _requests_counted(after, errors) == _requests_counted(before, errors)
+    assert _requests_counted(after, hung_up) == _requests_counted(before, hung_up) + 1
 
 
 def _hammer(server: Server, stop: threading.Event, statuses: Counter[str], seed: int) -> None:

@@ -95,3 +95,25 @@ def test_cli_list_and_revoke(tokens_path: Path, capsys: pytest.CaptureFixture[st
     assert "no token named 'alice'" in capsys.readouterr().err
     assert [t.name for t in read_tokens(tokens_path)] == ["root"]
     assert main(["token", "create", "--name", "root"]) == 1
+
+
+def test_a_monitoring_token_is_for_metrics_alone(tokens_path: Path) -> None:
+    secret = create_token(tokens_path, "prom", metrics=True)
+    token = TokenRing(tokens_path).authenticate(secret)
+    assert token is not None
+    assert (token.metrics, token.admin, token.responsable) == (True, False, None)
+    with pytest.raises(TokenError, match="--metrics"):
+        create_token(tokens_path, "prom-admin", metrics=True, admin=True)
+    with pytest.raises(TokenError, match="--metrics"):
+        create_token(tokens_path, "prom-team", metrics=True, responsable=4)
+    assert [t.name for t in read_tokens(tokens_path)] == ["prom"]
+
+
+def test_cli_creates_and_lists_a_monitoring_token(
+    tokens_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "create", "--name", "prom", "--metrics"]) == 0
+    secret = capsys.readouterr().out.strip()
+    assert TokenRing(tokens_path).authenticate(secret).metrics
+    assert main(["token", "list"]) == 0
+    assert "prom\tall\tmetrics\t" in capsys.readouterr().out

@@ -114,6 +114,17 @@ def count_zero_dates(t: Tables) -> dict[str, int]:
     return {column: values(t, table, column).count(zero) for table, column, zero in DATES}
 
 
+def count_implausible_dates(t: Tables) -> dict[str, int]:
+    """Dates that are no zero date, yet before 1990 or past 2100 (ISO text sorts as time)."""
+    return {
+        column: sum(
+            v is not None and v != zero and not "1990-01-01" <= v < "2100"
+            for v in values(t, table, column)
+        )
+        for table, column, zero in DATES
+    }
+
+
 def count_null_dates(t: Tables) -> dict[str, int]:
     return {column: t[table].column(column).null_count for table, column, _ in DATES}
 
@@ -172,6 +183,7 @@ CHECKS: dict[str, Callable[[Tables], dict[str, int]]] = {
     "deleted_partenaires": count_deleted_partenaires,
     "zero_dates": count_zero_dates,
     "null_dates": count_null_dates,
+    "implausible_dates": count_implausible_dates,
     "responsable_cycles": count_cycles,
     "nulls": count_nulls,
     "unknown_codes": count_unknown_codes,

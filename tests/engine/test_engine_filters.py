@@ -98,3 +98,11 @@ def test_endpoints() -> None:
         "evaluation": EvaluationFilter,
         "invest": InvestFilter,
     }
+
+
+@pytest.mark.parametrize("blank", ["", " ", " \t "])
+def test_a_blank_code_is_refused_not_matched_against_nothing(blank: str) -> None:
+    with pytest.raises(msgspec.ValidationError, match="gamme is blank"):
+        decode(msgspec.json.encode({"gamme": blank}))
+    with pytest.raises(ValueError, match="code_categorie is blank"):
+        EvaluationFilter(code_categorie=blank)

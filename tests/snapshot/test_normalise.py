@@ -3,6 +3,7 @@ and how the ranges fall must change nothing in what is kept or counted."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pyarrow as pa
@@ -28,7 +29,9 @@ def normalise(tables: dict[str, pa.Table], folder: Path, keys_per_range: int) ->
     raw, clean = folder / "raw", folder / "clean"
     raw.mkdir(parents=True)
     clean.mkdir()
-    with Normaliser(raw, clean, keys_per_range=keys_per_range) as normaliser:
+    with Normaliser(
+        raw, clean, snapshot_day=dt.date.today(), keys_per_range=keys_per_range
+    ) as normaliser:
         for table in TABLES:
             pq.write_table(tables[table.name], table_path(raw, table.name), row_group_size=100)
             normaliser.clean(table, tables[table.name].num_rows)

@@ -24,6 +24,9 @@ from snapshot.tables import BY_NAME, TABLES
 
 Rows = dict[str, list[dict[str, Any]]]
 
+# The day every test's snapshot is taken: dates up to 366 days later are plausible.
+SNAPSHOT_DAY = dt.date(2024, 6, 30)
+
 # Every rule of docs/snapshot.md's table: the manifest names each one, 0 when clean.
 NOTHING_COUNTED = dict.fromkeys(
     (
@@ -31,6 +34,7 @@ NOTHING_COUNTED = dict.fromkeys(
         "empty_strings_nulled",
         "roles_uppercased",
         "invalid_dates_nulled",
+        "implausible_dates_nulled",
         "null_codes",
         "unknown_codes",
         "labels_missing",
@@ -207,7 +211,7 @@ def normalise(folder: Path, rows: Rows) -> Normalised:
     raw, clean = folder / "raw", folder / "clean"
     raw.mkdir()
     clean.mkdir()
-    with Normaliser(raw, clean) as normaliser:
+    with Normaliser(raw, clean, snapshot_day=SNAPSHOT_DAY) as normaliser:
         for table in TABLES:
             source = arrow(rows, table.name)
             pq.write_table(source, table_path(raw, table.name))
@@ -341,6 +345,51 @@ def test_zero_and_invalid_dates_become_null(tmp_path, table, column, raw):
     assert result.row(table, key)[column] is None
     assert result.quality.totals == NOTHING_COUNTED | {"invalid_dates_nulled": 1}
     assert result.quality.by_column == {"invalid_dates_nulled": {f"{table}.{column}": 1}}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "raw"),
+    [
+        ("tab_visite", "date_visite", "9999-12-31 23:59:59"),
+        ("tab_visite", "date_visite", "1000-01-01 00:00:00"),
+        ("tab_visite", "date_visite", "1989-12-31 23:59:59"),
+        # 2025-07-01 is 366 days after SNAPSHOT_DAY (2024 is a leap year, 2025 is not).
+        ("tab_visite", "date_visite", "2025-07-02 00:00:00"),
+        ("tab_utilisateur", "date_creation", "1000-01-01 00:00:00"),
+        ("tab_evaluation", "date_integration", "9999-12-31 23:59:59"),
+        ("tab_partenaire_bc", "date_realisation", "9999-12-31"),
+        ("tab_partenaire_bc", "date_realisation", "1900-01-01"),
+    ],
+)
+def test_implausible_dates_become_null(tmp_path, table, column, raw):
+    rows = soiled(table, column, raw)
+    key = rows[table][0][BY_NAME[table].key]
+
+    result = normalise(tmp_path, rows)
+
+    assert result.row(table, key)[column] is None
+    # Counted once, as implausible: the date itself is valid.
+    assert result.quality.totals == NOTHING_COUNTED | {"implausible_dates_nulled": 1}
+    assert result.quality.by_column == {"implausible_dates_nulled": {f"{table}.{column}": 1}}
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "raw", "clean"),
+    [
+        ("tab_visite", "date_visite", "1990-01-01 00:00:00", dt.datetime(1990, 1, 1)),
+        ("tab_visite", "date_visite", "2025-07-01 23:59:59", dt.datetime(2025, 7, 1, 23, 59, 59)),
+        ("tab_partenaire_bc", "date_realisation", "1990-01-01", dt.date(1990, 1, 1)),
+        ("tab_partenaire_bc", "date_realisation", "2025-07-01", dt.date(2025, 7, 1)),
+    ],
+)
+def test_the_first_and_last_plausible_days_are_kept(tmp_path, table, column, raw, clean):
+    rows = soiled(table, column, raw)
+    key = rows[table][0][BY_NAME[table].key]
+
+    result = normalise(tmp_path, rows)
+
+    assert result.row(table, key)[column] == clean
+    assert result.quality.totals == NOTHING_COUNTED
 
 
 def test_a_date_the_source_left_null_is_not_counted(tmp_path):

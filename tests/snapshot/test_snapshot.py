@@ -249,9 +249,10 @@ MESSY = {
     ],
     "tab_utilisateur": [
         (1, 2, "A", "B", "dir", "0000-00-00 00:00:00"),  # role case (1), zero date (1)
-        (2, 1, "C", "D", " sup ", None),  # role trimmed and case (1 + 1); 1 <-> 2 cycle
+        # role trimmed and case (1 + 1); 1 <-> 2 cycle; MySQL's first day (implausible)
+        (2, 1, "C", "D", " sup ", "1000-01-01 00:00:00"),
         (3, 3, "E", "F", "DEL", "2020-01-01 00:00:00"),  # a user who manages himself
-        (4, None, "G", "H", "DEL", None),
+        (4, None, "G", "H", "DEL", "9999-12-31 23:59:59"),  # MySQL's last day (implausible)
     ],
     "tab_partenaire": [
         (10, "P", None, " B", "ET00001", "VALI", "GA00001", None, "MEDE", "RE00001", "VI00001"),
@@ -282,6 +283,7 @@ EXPECTED_QUALITY = {
     "roles_uppercased": 2,  # dir, sup
     # 0000 (user 1), 0000 + 02-30 (visits), 0000 (evaluation), 0000 (bc)
     "invalid_dates_nulled": 5,
+    "implausible_dates_nulled": 2,  # users 2 and 4
     # NULL codes, in the source: partners 1 + 6, visit 101: 1, partner visits 1 + 4 + 5,
     # details 2, business case 1
     "null_codes": 7 + 1 + 10 + 2 + 1,
@@ -308,7 +310,12 @@ def test_each_normalisation_rule_is_applied_and_counted(mysql_database, tmp_path
     assert manifest.tables["tab_evaluation_detailed"].rows == 1
     users = {u["id_utilisateur"]: u for u in read_table(tmp_path, "tab_utilisateur")}
     assert [users[i]["role"] for i in (1, 2, 3, 4)] == ["DIR", "SUP", "DEL", "DEL"]
-    assert users[1]["date_creation"] is None
+    assert [users[i]["date_creation"] for i in (1, 2, 3, 4)] == [
+        None,
+        None,
+        dt.datetime(2020, 1, 1),
+        None,
+    ]
     codes = read_table(tmp_path, "tab_par_codification")
     assert codes == [
         {
