@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.snapshot import publish
+from cli.snapshot import publish, serving_builder
 from config import Settings
 from snapshot.demo import DEFAULT_SEED, DEFAULT_VISITS, generate, take_demo_snapshot
 from snapshot.demo_mysql import load_into_mysql
@@ -52,5 +52,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             keep=settings.keep_snapshots,
             batch_rows=settings.batch_rows,
             progress=progress,
+            prepare=serving_builder(settings),
         ),
     )

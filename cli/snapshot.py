@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from config import Settings
-from snapshot.job import Progress, SnapshotBusy, take_snapshot
+from engine.build import build_serving
+from engine.serving import Resources, SnapshotRefused
+from snapshot.job import Prepare, Progress, SnapshotBusy, take_snapshot
 from snapshot.layout import current_id
 from snapshot.manifest import Manifest, Source
 from snapshot.mysql import MySQLSource, SourceError, describe_url
@@ -51,7 +54,14 @@ def _from_mysql(
             mysql.read,
             keep=keep or settings.keep_snapshots,
             progress=progress,
+            prepare=serving_builder(settings),
         )
+
+
+def serving_builder(settings: Settings) -> Prepare:
+    """The job's last step before publishing: the engine's serving database, built
+    within the memory settings (VISITES_MEMORY_LIMIT, VISITES_THREADS)."""
+    return partial(build_serving, resources=Resources.of(settings))
 
 
 def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
@@ -59,7 +69,7 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else (lambda *_: None)
     try:
         manifest = make(progress)
-    except (SourceError, SnapshotBusy, OSError) as error:
+    except (SourceError, SnapshotBusy, SnapshotRefused, OSError) as error:
         return fail(settings, str(error))
     except KeyboardInterrupt:
         return fail(settings, "interrupted")

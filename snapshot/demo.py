@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from snapshot.job import Progress, take_snapshot
+from snapshot.job import Prepare, Progress, take_snapshot
 from snapshot.manifest import Manifest, Source
 from snapshot.tables import BY_NAME, TABLES, Kind
 
@@ -1411,8 +1411,10 @@ def take_demo_snapshot(
     keep: int = 5,
     batch_rows: int = 50_000,
     progress: Progress = lambda *_: None,
+    prepare: Prepare | None = None,
 ) -> Manifest:
-    """Publish a snapshot of generated CRM data: no MySQL involved."""
+    """Publish a snapshot of generated CRM data: no MySQL involved (``prepare``: as
+    for ``take_snapshot``)."""
     tables = generate(visits=visits, seed=seed, messy=messy)
     return take_snapshot(
         data_dir,
@@ -1420,4 +1422,5 @@ def take_demo_snapshot(
         lambda table: tables[table.name].to_batches(max_chunksize=batch_rows),
         keep=keep,
         progress=progress,
+        prepare=prepare,
     )

@@ -23,6 +23,8 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         batch_rows=10_000,
         cache_size=0,
         poll_interval=0.5,
+        memory_limit="1.5GiB",
+        threads=4,
     )
     assert load_settings(settings.environ()) == settings
 
@@ -33,6 +35,9 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         ("VISITES_BATCH_ROWS", "many", "is not a whole number"),
         ("VISITES_KEEP_SNAPSHOTS", "0", "must be at least 1"),
         ("VISITES_POLL_INTERVAL", "0.01", "must be at least 0.1"),
+        ("VISITES_MEMORY_LIMIT", "lots", "is not a size such as 512MB or 2GiB"),
+        ("VISITES_MEMORY_LIMIT", "512", "is not a size such as 512MB or 2GiB"),
+        ("VISITES_THREADS", "0", "must be at least 1"),
     ],
 )
 def test_unusable_values_name_the_variable(variable, value, message):
