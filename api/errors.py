@@ -6,6 +6,8 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 
+from engine import NotReady
+
 
 class ErrorBody(msgspec.Struct, frozen=True):
     status_code: int
@@ -44,7 +46,18 @@ def field_error_response(_: Request, error: FieldError) -> Response[ErrorBody]:
     )
 
 
+def not_ready_response(_: Request, error: NotReady) -> Response[ErrorBody]:
+    """No snapshot attached yet (the server is starting): 503, and when to ask again."""
+    return Response(
+        ErrorBody(503, f"not ready: {error}"),
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
+RETRY_AFTER = 1  # seconds: opening a snapshot's serving database takes well under one
 
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
@@ -52,7 +65,7 @@ MEANINGS = {
     403: "Not for this token: a user outside its team, or an admin-only action",
     409: "A snapshot refresh is already running",
     413: f"A body over {MAX_BODY // 1024} KiB",
-    503: "No snapshot answers",
+    503: "No snapshot attached yet (the server is starting): ask again after `Retry-After`",
 }
 
 
