@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,7 +152,7 @@ class Engine:
         self._refused: str | None = None  # the last snapshot id refused, not retried
         self._closed = False
         self.refused_total = 0  # snapshots refused since start (a metric)
-        # Why no snapshot is attached, while none is.
+        # Why no snapshot is attached, while none is (what NotReady says).
         self._waiting = "no snapshot attached yet"
 
     @classmethod
@@ -170,11 +171,6 @@ class Engine:
         """The served snapshot's id; None before one is attached."""
         slot = self._slot
         return None if slot is None else slot.database.id
-
-    @property
-    def waiting(self) -> str | None:
-        """Why no snapshot is served yet; None once one is."""
-        return None if self._slot is not None else self._waiting
 
     @contextmanager
     def lease(self) -> Iterator[SnapshotView]:
@@ -208,6 +204,7 @@ class Engine:
             if snapshot_id in (serving, self._refused):
                 return False
             self._waiting = f"opening snapshot {snapshot_id}"
+            started = time.perf_counter()
             try:
                 database = Database.open(snapshot_dir(self._data_dir, snapshot_id), self._resources)
             except SnapshotRefused as error:
@@ -226,7 +223,12 @@ class Engine:
                 return False
             if old is not None:
                 self._retire(old)
-            log.info("serving snapshot %s%s", snapshot_id, f" (was {serving})" if serving else "")
+            log.info(
+                "serving snapshot %s, opened in %.2f s%s",
+                snapshot_id,
+                time.perf_counter() - started,
+                f" (was {serving})" if serving else "",
+            )
             return True
 
     def close(self) -> None:
