@@ -21,3 +21,7 @@ bench-api *ARGS:
 # Every endpoint, uncached, on demo data at 1M and 10M contact rows (docs/benchmarks.md)
 bench-engine *ARGS:
     python bench/bench_engine.py {{ARGS}}
+
+# `visites serve` on its serving database: start, RSS, hot swap, file vs in-memory (docs/benchmarks.md)
+bench-serve *ARGS:
+    python bench/bench_serve.py {{ARGS}}

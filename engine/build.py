@@ -54,7 +54,8 @@ def check_schema(folder: Path, table: Table) -> None:
             )
 
 
-def _run_build_scripts(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+def run_build_scripts(con: duckdb.DuckDBPyConnection, folder: Path) -> None:
+    """Make the derived tables of the snapshot in ``folder`` in ``con``'s database."""
     # file_row_number numbers the rows of tab_partenaire_visite, which has no key of its
     # own. The views are dropped at the end: they name this folder's paths (a staging
     # folder's, for the snapshot job), and the queries read only the derived tables.
@@ -85,7 +86,7 @@ def build_serving(folder: Path, resources: Resources = DEFAULT_RESOURCES) -> Ser
             str(building), config={**resources.config(), "temp_directory": str(spill)}
         )
         try:
-            _run_build_scripts(con, folder)
+            run_build_scripts(con, folder)
             con.execute("CHECKPOINT")
         finally:
             con.close()
