@@ -1,10 +1,11 @@
 # `just` (the default) runs what CI runs: the linters, then the whole test suite.
 default: lint test
 
-# ruff, formatting, and the import contracts that keep the layers honest
+# ruff, formatting, the type checker, and the import contracts that keep the layers honest
 lint:
     ruff check .
     ruff format --check .
+    mypy
     lint-imports
 
 test *ARGS:
@@ -21,3 +22,7 @@ bench-api *ARGS:
 # Every endpoint, uncached, on demo data at 1M and 10M contact rows (docs/benchmarks.md)
 bench-engine *ARGS:
     python bench/bench_engine.py {{ARGS}}
+
+# `visites serve` on its serving database: start, RSS, hot swap, file vs in-memory (docs/benchmarks.md)
+bench-serve *ARGS:
+    python bench/bench_serve.py {{ARGS}}

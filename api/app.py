@@ -18,14 +18,14 @@ from prometheus_client import CollectorRegistry
 from api.access import access_log
 from api.auth import authenticator, require_admin, scraper
 from api.cache import AnswerCache
-from api.errors import MAX_BODY, FieldError, field_error_response
+from api.errors import MAX_BODY, FieldError, field_error_response, not_ready_response
 from api.headers import nosniff
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
 from api.statistics import Answer, Statistics, statistics_route
 from config import Settings
-from engine import ENDPOINTS, Engine
+from engine import ENDPOINTS, Engine, NotReady
 from security.tokens import TokenRing
 
 DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
@@ -40,7 +40,9 @@ def _value(value: object) -> Provide:
 
 
 def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
-    """The service over ``engine``; the caller owns the engine and closes it."""
+    """The service over ``engine``; the caller owns the engine and closes it. An engine
+    with no snapshot yet is fine: the first poll attaches one, in the background, and
+    until then the data endpoints answer 503 with ``Retry-After``."""
     tokens = TokenRing(settings.tokens_path)
     cache: AnswerCache[Answer] = AnswerCache(
         settings.cache_size, settings.cache_bytes, size=lambda answer: len(answer.body)
@@ -55,11 +57,12 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
     registry.register(ServiceCollector(operations))
 
     async def poll() -> None:
-        # A new CURRENT, a new or revoked token: both seen within poll_interval.
+        # The first look attaches the current snapshot, once the port is open; then a
+        # new CURRENT, a new or revoked token: both seen within poll_interval.
         while True:
+            await swap()
             await asyncio.sleep(settings.poll_interval)
             tokens.reload_if_changed()
-            await swap()
 
     @asynccontextmanager
     async def background(_: Litestar) -> AsyncIterator[None]:
@@ -92,7 +95,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             *page_routes(statistics),
         ],
         dependencies=dependencies,
-        exception_handlers={FieldError: field_error_response},
+        exception_handlers={FieldError: field_error_response, NotReady: not_ready_response},
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,

@@ -8,6 +8,8 @@ import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 
+from engine import NotReady
+
 
 class ErrorBody(msgspec.Struct, frozen=True):
     status_code: int
@@ -46,7 +48,18 @@ def field_error_response(_: Request[Any, Any, Any], error: FieldError) -> Respon
     )
 
 
+def not_ready_response(_: Request[Any, Any, Any], error: NotReady) -> Response[ErrorBody]:
+    """No snapshot attached yet (the server is starting): 503, and when to ask again."""
+    return Response(
+        ErrorBody(503, f"not ready: {error}"),
+        status_code=503,
+        media_type=MediaType.JSON,
+        headers={"Retry-After": str(RETRY_AFTER)},
+    )
+
+
 MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
+RETRY_AFTER = 1  # seconds: opening a snapshot's serving database takes well under one
 
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
@@ -55,7 +68,7 @@ MEANINGS = {
     "a monitoring token, or /metrics for a reader",
     409: "A snapshot refresh is already running",
     413: f"A body over {MAX_BODY // 1024} KiB",
-    503: "No snapshot answers",
+    503: "No snapshot attached yet (the server is starting): ask again after `Retry-After`",
 }
 
 

@@ -12,7 +12,7 @@ import msgspec
 from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
-from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -21,7 +21,7 @@ from prometheus_client.registry import Collector
 from api.cache import AnswerCache
 from api.errors import documented
 from api.snapshots import Refresher, RefreshOutcome
-from engine import Engine
+from engine import Engine, NotReady
 from security.tokens import Token
 from snapshot.manifest import Manifest, Source
 
@@ -73,14 +73,17 @@ class Operations:
             last_refresh=self.refresher.last,
         )
 
-    def ready(self) -> bool:
-        """Blocking: the current snapshot answers a real (cheap) query."""
+    def unready(self) -> str | None:
+        """Blocking: why the service is not ready, or None when the current snapshot
+        answers a real (cheap) query."""
         try:
             with self.engine.lease() as view:
                 view.choices()
-        except Exception:
-            return False
-        return True
+        except NotReady as error:
+            return str(error)
+        except Exception as error:
+            return f"the snapshot does not answer: {error}"
+        return None
 
 
 class ServiceCollector(Collector):
@@ -102,8 +105,17 @@ class ServiceCollector(Collector):
             "Answers too large to cache (served, not kept)",
             cache.oversized,
         )
-        with self._operations.engine.lease() as view:
-            manifest = view.manifest
+        engine = self._operations.engine
+        yield CounterMetricFamily(
+            "visites_snapshots_refused",
+            "Snapshots refused: bad manifest or Parquet, corrupt serving database, failed build",
+            engine.refused_total,
+        )
+        try:
+            with engine.lease() as view:
+                manifest = view.manifest
+        except NotReady:
+            return  # nothing served yet, nothing to describe
         yield GaugeMetricFamily(
             "visites_snapshot_age_seconds", "Age of the served snapshot", age_seconds(manifest)
         )
@@ -126,12 +138,13 @@ async def health() -> Health:
 @get(
     "/ready",
     tags=["operations"],
-    summary="Readiness: a snapshot is loaded and the engine answers (else 503)",
+    summary="Readiness: a snapshot is attached and the engine answers (else 503 and why)",
     responses=documented(503),
 )
 async def ready(operations: NamedDependency[Operations]) -> Health:
-    if not await anyio.to_thread.run_sync(operations.ready):
-        raise HTTPException("no snapshot answers", status_code=HTTP_503_SERVICE_UNAVAILABLE)
+    reason = await anyio.to_thread.run_sync(operations.unready)
+    if reason is not None:
+        raise NotReady(reason)
     return Health("ready")
 
 
@@ -140,7 +153,7 @@ async def ready(operations: NamedDependency[Operations]) -> Health:
     tags=["operations"],
     summary="The served snapshot: manifest summary, age, last refresh",
     security=[{"bearer": []}],
-    responses=documented(401),
+    responses=documented(401, 503),
 )
 async def snapshot_status(
     token: NamedDependency[Token], operations: NamedDependency[Operations]
@@ -155,7 +168,7 @@ async def snapshot_status(
     summary="Start a snapshot refresh in the background (admin token)",
     status_code=HTTP_202_ACCEPTED,
     security=[{"bearer": []}],
-    responses=documented(401, 403, 409),
+    responses=documented(401, 403, 409, 503),
 )
 async def refresh_snapshot(
     admin: NamedDependency[Token], operations: NamedDependency[Operations]

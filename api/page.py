@@ -130,7 +130,10 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
         tags=["dashboard"],
         summary="The filter bar's choices: gammes and regions with labels, users",
         security=[{"bearer": []}],
-        responses={200: ResponseSpec(Choices, description="The choices"), **documented(401)},
+        responses={
+            200: ResponseSpec(Choices, description="The choices"),
+            **documented(401, 503),
+        },
     )
     async def choices(token: NamedDependency[Token]) -> Response[bytes]:
         # Cached like the answers, per snapshot and scope: a new snapshot, new choices.

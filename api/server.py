@@ -6,16 +6,15 @@ from litestar import Litestar
 
 from api.app import create_app
 from config import load_settings
-from engine import Engine, NoSnapshot, SnapshotRefused
+from engine import Engine
+from engine.serving import Resources
 
 
 def app_from_environment() -> Litestar:
-    """uvicorn factory: each worker process opens its own engine and closes it at exit."""
+    """uvicorn factory: each worker process makes its own engine and closes it at exit.
+    Nothing is opened here, so the port opens at once; the app attaches the snapshot."""
     settings = load_settings()
-    try:
-        engine = Engine.open(settings.data_dir)
-    except (NoSnapshot, SnapshotRefused) as error:
-        raise SystemExit(f"visites serve: failed: {error}") from None
+    engine = Engine(settings.data_dir, resources=Resources.of(settings))
     app = create_app(settings, engine)
     app.on_shutdown.append(engine.close)
     return app

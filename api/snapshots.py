@@ -111,5 +111,5 @@ async def swap_if_new(engine: Engine, on_swap: Callable[[str], None]) -> None:
     except Exception:  # keep serving the current snapshot, whatever happened
         log.exception("snapshot refresh failed")
         return
-    if swapped:
+    if swapped and engine.snapshot_id is not None:
         on_swap(engine.snapshot_id)

@@ -125,6 +125,6 @@ def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
         operation_class=_documented(filter_type),
         responses={
             200: ResponseSpec(RESULTS[endpoint], description="The answer"),
-            **documented(400, 401, 403, 413),
+            **documented(400, 401, 403, 413, 503),
         },
     )(answer)

@@ -7,7 +7,7 @@ import sys
 
 import pymysql
 
-from cli.snapshot import publish
+from cli.snapshot import publish, serving_builder
 from config import Settings
 from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS, generate
 from snapshot.demo.mysql_loader import load_into_mysql
@@ -74,5 +74,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             keep=settings.keep_snapshots,
             batch_rows=settings.batch_rows,
             progress=progress,
+            prepare=serving_builder(settings),
         ),
     )

@@ -1,9 +1,18 @@
-"""``visites serve``: the HTTP API under uvicorn; on a fresh machine, demo data first."""
+"""``visites serve``: the HTTP API under uvicorn; on a fresh machine, demo data first.
+
+Start-up (docs/api.md): the port is bound first, so a busy one fails at once; then the
+first run's demo data and token; a quick look at the current snapshot's manifest; then
+uvicorn on the bound socket. Each worker opens the snapshot's serving database in the
+background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
+"""
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
+import socket
+import subprocess
 import sys
 from typing import Any
 
@@ -11,13 +20,18 @@ import uvicorn
 import uvicorn.config
 
 from config import Settings
+from engine import NoSnapshot, SnapshotRefused
+from engine.engine import current_manifest
 from security.tokens import TokenError, create_token, read_tokens
-from snapshot.demo.generator import DEFAULT_SEED, DEFAULT_VISITS
-from snapshot.demo.publish import take_demo_snapshot
-from snapshot.job import SnapshotBusy
 from snapshot.layout import BadCurrent, current_id
 
+# Connections that may wait while a worker starts (uvicorn's own default).
+BACKLOG = 2048
 MAX_PORT = 65535
+
+
+class DemoFailed(Exception):
+    """The first run's ``visites demo`` published nothing (it said why on stderr)."""
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="serve the dashboard API (builds demo data first if there is no snapshot)",
         description="Serve the six dashboard endpoints, /snapshot, /health, /ready, "
         "/metrics and the OpenAPI docs (/schema). With no snapshot in VISITES_DATA_DIR, "
-        f"first publish a demo snapshot ({DEFAULT_VISITS:,} visits); with no token in "
+        "first publish demo data (`visites demo`); with no token in "
         "VISITES_TOKENS_FILE, create an admin token and print it once.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
@@ -35,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers",
         type=int,
         default=1,
-        help="processes (default 1); each loads the snapshot and keeps its own cache",
+        help="processes (default 1); each opens the snapshot and keeps its own cache",
     )
     parser.set_defaults(run=run)
 
@@ -58,21 +72,40 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening before anything else: a busy port
+    fails at once, and a client that comes early waits instead of being refused."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(BACKLOG)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # uvicorn's workers serve it too
+    return sock
+
+
 def ensure_demo_snapshot(settings: Settings) -> None:
+    """On a fresh machine, ``visites demo`` first, in a process of its own: generating
+    data takes memory (and imports) that the server then need not keep."""
     if current_id(settings.data_dir) is not None:
         return
     print(
-        f"visites serve: no snapshot in {settings.data_dir}: "
-        f"publishing demo data ({DEFAULT_VISITS:,} visits, seed {DEFAULT_SEED})...",
+        f"visites serve: no snapshot in {settings.data_dir}: publishing demo data...",
         file=sys.stderr,
     )
-    take_demo_snapshot(
-        settings.data_dir,
-        visits=DEFAULT_VISITS,
-        seed=DEFAULT_SEED,
-        keep=settings.keep_snapshots,
-        batch_rows=settings.batch_rows,
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "demo"],
+        stdin=subprocess.DEVNULL,
+        stdout=sys.stderr,  # stdout is for the token alone
+        env={**os.environ, **settings.environ()},
+        check=False,
     )
+    if done.returncode != 0:
+        raise DemoFailed(f"`visites demo` failed (exit code {done.returncode})")
 
 
 def ensure_token(settings: Settings) -> None:
@@ -102,9 +135,18 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"visites serve: {reason}", file=sys.stderr)
         return 2
     try:
+        sock = listen(args.host, args.port)
+    except OSError as error:
+        print(
+            f"visites serve: failed: {args.host}:{args.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+    try:
         ensure_demo_snapshot(settings)
         ensure_token(settings)
-    except (TokenError, SnapshotBusy, BadCurrent, OSError) as error:
+        current_manifest(settings.data_dir)
+    except (DemoFailed, TokenError, NoSnapshot, SnapshotRefused, BadCurrent, OSError) as error:
         print(f"visites serve: failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # while building the demo data: nothing was published
@@ -113,8 +155,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     uvicorn.run(
         "api.server:app_from_environment",
         factory=True,
-        host=args.host,
-        port=args.port,
+        fd=sock.fileno(),
         workers=args.workers,
         access_log=False,  # ours is structured and knows the cache outcome
         log_config=log_config(),

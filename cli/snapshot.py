@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from functools import partial
 
 from config import MIN_KEEP_SNAPSHOTS, Settings
-from snapshot.job import Progress, SnapshotBusy, take_snapshot
+from engine.build import build_serving
+from engine.serving import Resources, SnapshotRefused
+from snapshot.job import Prepare, Progress, SnapshotBusy, take_snapshot
 from snapshot.layout import BadCurrent, current_id
 from snapshot.manifest import Manifest, Source
 from snapshot.mysql import MySQLSource, SourceError, describe_url
@@ -55,7 +58,20 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _from_mysql(settings: Settings, source: Source, keep: int, progress: Progress) -> Manifest:
     assert settings.mysql_url is not None
     with MySQLSource(settings.mysql_url, settings.batch_rows, settings.mysql_timeout) as mysql:
-        return take_snapshot(settings.data_dir, source, mysql.read, keep=keep, progress=progress)
+        return take_snapshot(
+            settings.data_dir,
+            source,
+            mysql.read,
+            keep=keep,
+            progress=progress,
+            prepare=serving_builder(settings),
+        )
+
+
+def serving_builder(settings: Settings) -> Prepare:
+    """The job's last step before publishing: the engine's serving database, built
+    within the memory settings (VISITES_MEMORY_LIMIT, VISITES_THREADS)."""
+    return partial(build_serving, resources=Resources.of(settings))
 
 
 def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
@@ -63,7 +79,7 @@ def publish(settings: Settings, make: Callable[[Progress], Manifest]) -> int:
     progress = TerminalProgress() if sys.stderr.isatty() else (lambda *_: None)
     try:
         manifest = make(progress)
-    except (SourceError, SnapshotBusy, BadCurrent, OSError) as error:
+    except (SourceError, SnapshotBusy, SnapshotRefused, BadCurrent, OSError) as error:
         return fail(settings, str(error))
     except KeyboardInterrupt:
         return fail(settings, "interrupted")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -32,6 +33,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cache_size: int = 1024  # answers the API keeps in memory (LRU)
     cache_bytes: int = 64 * 1024 * 1024  # and what they may weigh together
     poll_interval: float = 1.0  # seconds between the API's looks at CURRENT
+    # Each process's DuckDB: its memory limit (a size as DuckDB writes it) and threads.
+    # The defaults suit a 2-core, 2 GB container running the server and the job.
+    memory_limit: str = "512MB"
+    threads: int = 2
 
     @property
     def tokens_path(self) -> Path:
@@ -81,6 +86,19 @@ def _number(
     return default if value is None else value
 
 
+# What DuckDB's memory_limit accepts: a number and a unit, decimal or binary.
+SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B)", re.IGNORECASE)
+
+
+def _size(environ: Mapping[str, str], name: str, default: str) -> str:
+    raw = environ.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    if not SIZE.fullmatch(raw):
+        raise ConfigError(f"{PREFIX}{name}={raw!r} is not a size such as 512MB or 2GiB")
+    return raw
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
@@ -101,4 +119,6 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cache_size=_number(env, "CACHE_SIZE", int, 0, defaults.cache_size),
         cache_bytes=_number(env, "CACHE_BYTES", int, 0, defaults.cache_bytes),
         poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),
+        memory_limit=_size(env, "MEMORY_LIMIT", defaults.memory_limit),
+        threads=_number(env, "THREADS", int, 1, defaults.threads),
     )

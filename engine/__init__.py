@@ -1,8 +1,16 @@
 """The analytics engine: embedded DuckDB over the current snapshot (SPEC §2)."""
 
-from engine.database import SnapshotRefused
-from engine.engine import ENDPOINTS, RESULTS, Engine, EngineClosed, NoSnapshot, SnapshotView
+from engine.engine import (
+    ENDPOINTS,
+    RESULTS,
+    Engine,
+    EngineClosed,
+    NoSnapshot,
+    NotReady,
+    SnapshotView,
+)
 from engine.filters import EvaluationFilter, InvestFilter, VisiteFilter
+from engine.serving import SnapshotRefused
 
 __all__ = [
     "ENDPOINTS",
@@ -12,6 +20,7 @@ __all__ = [
     "EvaluationFilter",
     "InvestFilter",
     "NoSnapshot",
+    "NotReady",
     "SnapshotRefused",
     "SnapshotView",
     "VisiteFilter",

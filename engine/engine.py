@@ -1,22 +1,25 @@
 """The engine: the current snapshot, its hot swap, and the answers of the endpoints.
 
 Requests take a lease (``with engine.lease() as view:``) that pins one snapshot for
-the whole request. ``refresh()`` loads a newly published snapshot beside the serving
+the whole request. ``refresh()`` opens a newly published snapshot beside the serving
 one and swaps them in one step; the old one is closed when its last lease ends, so a
-request never fails or mixes two snapshots.
+request never fails or mixes two snapshots. An engine may start with no snapshot
+(``Engine(data_dir)``): its first ``refresh()`` attaches one, and until then a lease
+raises ``NotReady``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
 
-from engine.database import Database, SnapshotRefused
+from engine.database import Database, read_checked_manifest
 from engine.filters import EvaluationFilter, Filter, InvestFilter, VisiteFilter
 from engine.results import (
     Choices,
@@ -28,6 +31,7 @@ from engine.results import (
     Result,
     UsersResult,
 )
+from engine.serving import DEFAULT_RESOURCES, Resources, SnapshotRefused
 from engine.statement import render
 from snapshot.layout import current_id, snapshot_dir
 from snapshot.manifest import Manifest
@@ -49,6 +53,10 @@ RESULTS: dict[str, type[Result]] = {name: types[1] for name, types in _CONTRACT.
 
 class NoSnapshot(Exception):
     """The data directory has no CURRENT snapshot (run ``visites snapshot`` first)."""
+
+
+class NotReady(Exception):
+    """No snapshot is attached yet; the message says why (retry shortly)."""
 
 
 class EngineClosed(RuntimeError):
@@ -92,7 +100,7 @@ class SnapshotView:
 
 
 class _Slot:
-    """A loaded snapshot and the leases on it; closed once retired and unleased."""
+    """An open snapshot and the leases on it; closed once retired and unleased."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
@@ -100,31 +108,51 @@ class _Slot:
         self.retired = False
 
 
+def current_manifest(data_dir: Path) -> Manifest:
+    """The manifest of the snapshot CURRENT names, without opening anything else: a
+    quick check before serving. Raises ``NoSnapshot`` or ``SnapshotRefused``."""
+    snapshot_id = current_id(data_dir)
+    if snapshot_id is None:
+        raise NoSnapshot(f"no current snapshot in {data_dir}")
+    return read_checked_manifest(snapshot_dir(data_dir, snapshot_id))
+
+
 class Engine:
     """Serves the current snapshot of a data directory; safe to share across threads."""
 
-    def __init__(self, data_dir: Path, database: Database) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database: Database | None = None,
+        resources: Resources = DEFAULT_RESOURCES,
+    ) -> None:
         self._data_dir = data_dir
-        self._slot = _Slot(database)
+        self._resources = resources
+        self._slot = None if database is None else _Slot(database)
         self._lock = threading.Lock()  # guards _slot, the lease counts and _closed
         self._refreshing = threading.Lock()  # one refresh at a time
         self._refused: str | None = None  # the last snapshot id refused, not retried
         self._closed = False
+        self.refused_total = 0  # snapshots refused since start (a metric)
+        # Why no snapshot is attached, while none is (what NotReady says).
+        self._waiting = "no snapshot attached yet"
 
     @classmethod
-    def open(cls, data_dir: Path) -> Engine:
-        """Load the current snapshot. Raises ``NoSnapshot`` without CURRENT, and
-        ``SnapshotRefused`` if the snapshot CURRENT names cannot be loaded."""
+    def open(cls, data_dir: Path, resources: Resources = DEFAULT_RESOURCES) -> Engine:
+        """Open the current snapshot now. Raises ``NoSnapshot`` without CURRENT, and
+        ``SnapshotRefused`` if the snapshot CURRENT names cannot be opened."""
         snapshot_id = current_id(data_dir)
         if snapshot_id is None:
             raise NoSnapshot(f"no current snapshot in {data_dir}")
-        database = Database.open(snapshot_dir(data_dir, snapshot_id))
+        database = Database.open(snapshot_dir(data_dir, snapshot_id), resources)
         log.info("serving snapshot %s", snapshot_id)
-        return cls(data_dir, database)
+        return cls(data_dir, database, resources)
 
     @property
-    def snapshot_id(self) -> str:
-        return self._slot.database.id
+    def snapshot_id(self) -> str | None:
+        """The served snapshot's id; None before one is attached."""
+        slot = self._slot
+        return None if slot is None else slot.database.id
 
     @contextmanager
     def lease(self) -> Iterator[SnapshotView]:
@@ -133,6 +161,8 @@ class Engine:
             if self._closed:
                 raise EngineClosed("the engine is closed")
             slot = self._slot
+            if slot is None:
+                raise NotReady(self._waiting)
             slot.leases += 1
         try:
             yield SnapshotView(slot.database)
@@ -144,32 +174,43 @@ class Engine:
                 slot.database.close()
 
     def refresh(self) -> bool:
-        """Swap to the snapshot CURRENT names if it is new; True if swapped. A snapshot
-        that fails to load is logged and refused once; the current one keeps serving."""
+        """Attach the snapshot CURRENT names if it is new; True if it did. A snapshot
+        that fails to open is logged, counted and refused once; the current one (if
+        any) keeps serving."""
         with self._refreshing:
             snapshot_id = current_id(self._data_dir)
-            if snapshot_id in (None, self.snapshot_id, self._refused):
+            serving = self.snapshot_id
+            if snapshot_id is None:
+                self._waiting = f"no snapshot published in {self._data_dir}"
                 return False
+            if snapshot_id in (serving, self._refused):
+                return False
+            self._waiting = f"opening snapshot {snapshot_id}"
+            started = time.perf_counter()
             try:
-                database = Database.open(snapshot_dir(self._data_dir, snapshot_id))
+                database = Database.open(snapshot_dir(self._data_dir, snapshot_id), self._resources)
             except SnapshotRefused as error:
                 self._refused = snapshot_id
-                log.error(
-                    "snapshot %s refused, still serving %s: %s",
-                    snapshot_id,
-                    self.snapshot_id,
-                    error,
-                )
+                self.refused_total += 1
+                self._waiting = f"snapshot refused: {error}"
+                still = f"still serving {serving}" if serving else "serving none"
+                log.error("snapshot %s refused, %s: %s", snapshot_id, still, error)
                 return False
             with self._lock:
                 closed = self._closed
                 if not closed:
                     old, self._slot = self._slot, _Slot(database)
-            if closed:  # closed while loading: nobody will use the new one
+            if closed:  # closed while opening: nobody will use the new one
                 database.close()
                 return False
-            self._retire(old)
-            log.info("serving snapshot %s (was %s)", snapshot_id, old.database.id)
+            if old is not None:
+                self._retire(old)
+            log.info(
+                "serving snapshot %s, opened in %.2f s%s",
+                snapshot_id,
+                time.perf_counter() - started,
+                f" (was {serving})" if serving else "",
+            )
             return True
 
     def close(self) -> None:
@@ -177,7 +218,8 @@ class Engine:
         with self._lock:
             self._closed = True
             slot = self._slot
-        self._retire(slot)
+        if slot is not None:
+            self._retire(slot)
 
     def _retire(self, slot: _Slot) -> None:
         with self._lock:

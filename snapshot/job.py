@@ -34,7 +34,7 @@ from snapshot.layout import (
     table_path,
     write_atomically,
 )
-from snapshot.manifest import Manifest, Source, TableStats, encode_manifest
+from snapshot.manifest import Manifest, ServingFile, Source, TableStats, encode_manifest
 from snapshot.normalise import Normaliser, Quality
 from snapshot.tables import TABLES, Table
 
@@ -44,6 +44,9 @@ LOCK = ".snapshot.lock"
 Progress = Callable[[str, int, float], None]
 # Yields each table's raw record batches, in TABLES order.
 Reader = Callable[[Table], Iterable[pa.Table | pa.RecordBatch]]
+# Builds the serving database in the staging folder, once its Parquet files are written
+# (engine.serving.build_serving, injected: this package knows nothing of the engine).
+Prepare = Callable[[Path], ServingFile]
 
 
 class SnapshotBusy(RuntimeError):
@@ -120,8 +123,11 @@ def take_snapshot(
     *,
     keep: int,
     progress: Progress = lambda *_: None,
+    prepare: Prepare | None = None,
 ) -> Manifest:
-    """Read every table through ``read``, normalise, publish; return the manifest."""
+    """Read every table through ``read``, normalise, run ``prepare``, publish; return the
+    manifest. Without ``prepare`` the snapshot has no serving database: the first
+    server that needs it builds it (slower, once)."""
     started = time.monotonic()
     created = datetime.now(UTC)
     snapshot_id = new_snapshot_id(created)
@@ -140,6 +146,7 @@ def take_snapshot(
             )
             shutil.rmtree(raw)
             shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
+            serving = prepare(staging) if prepare is not None else None
             manifest = Manifest(
                 id=snapshot_id,
                 created_at=created.isoformat(timespec="seconds"),
@@ -155,6 +162,7 @@ def take_snapshot(
                 quality=quality.totals,
                 quality_by_column=quality.by_column,
                 duration_seconds=round(time.monotonic() - started, 3),
+                serving=serving,
             )
             write_atomically(staging / MANIFEST, encode_manifest(manifest))
             _publish(data_dir, staging, snapshot_id)

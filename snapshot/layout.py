@@ -3,6 +3,7 @@
     <data_dir>/CURRENT                  the current snapshot's id, one line
     <data_dir>/snapshots/<id>/          one published snapshot:
         tab_*.parquet                   one normalised file per source table
+        serving-<version>.duckdb        the engine's tables, built by the engine
         manifest.json                   what the snapshot holds (see manifest.py)
     <data_dir>/snapshots/.staging-*/    a run in progress; never read by anyone
 

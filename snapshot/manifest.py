@@ -24,6 +24,17 @@ class Source(msgspec.Struct, frozen=True):
     messy: bool | None = None  # demo data only
 
 
+class ServingFile(msgspec.Struct, frozen=True):
+    """The serving database: the engine's derived tables in one DuckDB file, beside the
+    Parquet files. Built by the engine (engine/serving.py); recorded here so that a
+    server can check the file before it opens it."""
+
+    file: str  # its name in the snapshot folder: serving-<build_version>.duckdb
+    bytes: int
+    sha256: str
+    build_version: str  # the build scripts and format it was made with
+
+
 class Manifest(msgspec.Struct, frozen=True):
     id: str
     created_at: str  # ISO 8601, UTC
@@ -35,6 +46,7 @@ class Manifest(msgspec.Struct, frozen=True):
     duration_seconds: float
     # rule -> "table.column" -> count, for the rules that counted anything
     quality_by_column: dict[str, dict[str, int]] = {}
+    serving: ServingFile | None = None  # None: servers build it when they first need it
     format_version: int = 1
 
 

@@ -25,6 +25,8 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         cache_bytes=1_000_000,
         mysql_timeout=2.5,
         poll_interval=0.5,
+        memory_limit="1.5GiB",
+        threads=4,
     )
     assert load_settings(settings.environ()) == settings
 
@@ -46,6 +48,9 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         # PyMySQL's own limit, which it would raise from deep in a connection attempt.
         ("VISITES_MYSQL_TIMEOUT", "1e9", "must be at most 31536000"),
         ("VISITES_CACHE_BYTES", "-1", "must be at least 0"),
+        ("VISITES_MEMORY_LIMIT", "lots", "is not a size such as 512MB or 2GiB"),
+        ("VISITES_MEMORY_LIMIT", "512", "is not a size such as 512MB or 2GiB"),
+        ("VISITES_THREADS", "0", "must be at least 1"),
     ],
 )
 def test_unusable_values_name_the_variable(variable, value, message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from snapshot.demo.generator import generate
-from snapshot.job import Progress, take_snapshot
+from snapshot.job import Prepare, Progress, take_snapshot
 from snapshot.manifest import Manifest, Source
 
 
@@ -18,11 +18,13 @@ def take_demo_snapshot(
     batch_rows: int,
     messy: bool = False,
     progress: Progress = lambda *_: None,
+    prepare: Prepare | None = None,
 ) -> Manifest:
     """Publish a snapshot of generated CRM data: no MySQL involved.
 
     ``keep`` and ``batch_rows`` come from the settings (``keep_snapshots``, ``batch_rows``):
     the snapshots kept after publishing, and the rows per record batch handed to the job.
+    ``prepare``: as for ``take_snapshot``.
     """
     tables = generate(visits=visits, seed=seed, messy=messy)
     return take_snapshot(
@@ -31,4 +33,5 @@ def take_demo_snapshot(
         lambda table: tables[table.name].to_batches(max_chunksize=batch_rows),
         keep=keep,
         progress=progress,
+        prepare=prepare,
     )
