@@ -426,6 +426,22 @@ def mark(ok: bool) -> str:
     return "✓" if ok else "✗"
 
 
+NOTES = [
+    "- A start is mostly Python importing the web stack (Litestar, uvicorn, DuckDB's "
+    "Python layer): compare the CPU seconds with the opening time from the engine's log "
+    "(checking the file's sha256, then opening it read-only). Before the serving "
+    "database, every server process loaded the Parquet files and ran the build itself "
+    "at each start: the build time above, per process.",
+    "- The RSS right after the calls holds DuckDB's memory for those queries, which its "
+    "allocator's background threads give back within about two seconds (the idle line).",
+    "- With two workers RSS counts the shared libraries' pages once per worker; PSS "
+    "splits them between the workers.",
+    "- The machine is shared and was busy: wall times stretch with the load average, "
+    "CPU seconds much less so.",
+    "",
+]
+
+
 def markdown(results: list[dict], job: Job, args: argparse.Namespace, command: str) -> str:
     lines = [
         "## Serving (`just bench-serve`)",
@@ -504,7 +520,7 @@ def markdown(results: list[dict], job: Job, args: argparse.Namespace, command: s
                 f"{mark(ratio <= LATENCY_TARGET)} |"
             )
         lines.append("")
-    lines += ["Targets: as in issue 10 (✓ met, ✗ missed).", ""]
+    lines += ["Targets: as in issue 10 (✓ met, ✗ missed).", "", *NOTES]
     return "\n".join(lines)
 
 
