@@ -51,7 +51,8 @@ from engine.build import build_serving, run_build_scripts
 from engine.database import Database
 from engine.engine import SnapshotView
 from security.tokens import create_token
-from snapshot.demo import generate, take_demo_snapshot
+from snapshot.demo.generator import generate
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.job import new_snapshot_id
 from snapshot.layout import (
     MANIFEST,

@@ -25,7 +25,7 @@ from config import Settings
 from engine import ENDPOINTS, Engine, VisiteFilter
 from engine.build import build_serving
 from security.tokens import create_token
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import current_id, snapshot_dir
 
 BUILT = "built serving database"
@@ -85,7 +85,9 @@ def test_before_a_snapshot_is_attached_everything_but_health_says_503_and_when_t
         assert refused_metric(client) == 0
         assert "visites_snapshot_info" not in client.get("/metrics").text
 
-        published = take_demo_snapshot(tmp_path, visits=1_500, seed=1, prepare=build_serving)
+        published = take_demo_snapshot(
+            tmp_path, visits=1_500, seed=1, prepare=build_serving, keep=5, batch_rows=50_000
+        )
         assert eventually(lambda: client.get("/ready").status_code == 200, seconds=30)
         _, expected = engine_answer(tmp_path, "data", VisiteFilter())
         assert client.post("/data", json={}, headers=bearer(token)).json() == expected
@@ -95,10 +97,14 @@ def test_before_a_snapshot_is_attached_everything_but_health_says_503_and_when_t
 def test_a_corrupt_serving_file_is_refused_counted_and_the_old_snapshot_serves(
     tmp_path: Path, token: str, app_over
 ) -> None:
-    good = take_demo_snapshot(tmp_path, visits=1_500, seed=1, prepare=build_serving)
+    good = take_demo_snapshot(
+        tmp_path, visits=1_500, seed=1, prepare=build_serving, keep=5, batch_rows=50_000
+    )
     with app_over(Engine.open(tmp_path)) as client:
         before = client.post("/users", json={}, headers=bearer(token)).json()
-        bad = take_demo_snapshot(tmp_path, visits=1_500, seed=2, prepare=build_serving)
+        bad = take_demo_snapshot(
+            tmp_path, visits=1_500, seed=2, prepare=build_serving, keep=5, batch_rows=50_000
+        )
         serving_file = snapshot_dir(tmp_path, bad.id) / bad.serving.file
         serving_file.write_bytes(serving_file.read_bytes()[:-4096])
         assert eventually(lambda: refused_metric(client) == 1, seconds=30)
@@ -146,7 +152,9 @@ def poll(url: str, token: str, process: subprocess.Popen[str], seconds: float) -
 def test_health_answers_before_ready_while_the_snapshot_is_built(
     tmp_path: Path, token: str
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=30_000, seed=5)  # no serving database: a build
+    take_demo_snapshot(
+        tmp_path, visits=30_000, seed=5, keep=5, batch_rows=50_000
+    )  # no serving database: a build
     log = tmp_path / "server.log"
     with serving(log, VISITES_DATA_DIR=str(tmp_path)) as (url, process):
         seen = poll(url, token, process, seconds=240)
@@ -169,7 +177,9 @@ def test_health_answers_before_ready_while_the_snapshot_is_built(
 def test_two_servers_started_together_build_the_missing_file_once(
     tmp_path: Path, token: str
 ) -> None:
-    take_demo_snapshot(tmp_path, visits=20_000, seed=6)  # no serving database
+    take_demo_snapshot(
+        tmp_path, visits=20_000, seed=6, keep=5, batch_rows=50_000
+    )  # no serving database
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
     env = {"VISITES_DATA_DIR": str(tmp_path)}
     with serving(logs[0], **env) as (first, one), serving(logs[1], **env) as (second, two):

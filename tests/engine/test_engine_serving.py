@@ -20,7 +20,7 @@ from engine.build import build_serving
 from engine.database import Database
 from engine.serving import LOCK, Resources, build_version, serving_name
 from engine.statement import Statement
-from snapshot.demo import take_demo_snapshot
+from snapshot.demo.publish import take_demo_snapshot
 from snapshot.layout import MANIFEST, current_id, snapshot_dir, write_atomically
 from snapshot.manifest import ServingFile, encode_manifest, read_manifest
 
@@ -35,7 +35,9 @@ def served_data(engine: Engine) -> tuple[str | None, object]:
 
 
 def test_the_job_builds_the_file_and_the_manifest_records_it(tmp_path: Path) -> None:
-    manifest = take_demo_snapshot(tmp_path, visits=1_500, seed=1, prepare=build_serving)
+    manifest = take_demo_snapshot(
+        tmp_path, visits=1_500, seed=1, prepare=build_serving, keep=5, batch_rows=50_000
+    )
     folder = snapshot_dir(tmp_path, manifest.id)
     record = manifest.serving
     assert record is not None
@@ -59,7 +61,9 @@ def test_the_job_builds_the_file_and_the_manifest_records_it(tmp_path: Path) -> 
 
 
 def test_the_memory_settings_reach_duckdb(tmp_path: Path) -> None:
-    manifest = take_demo_snapshot(tmp_path, visits=1_000, seed=1, prepare=build_serving)
+    manifest = take_demo_snapshot(
+        tmp_path, visits=1_000, seed=1, prepare=build_serving, keep=5, batch_rows=50_000
+    )
 
     class Limits(msgspec.Struct):
         memory_limit: str
@@ -96,11 +100,15 @@ def truncate(path: Path) -> None:
 def test_a_corrupt_file_is_refused_and_the_served_snapshot_keeps_serving(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, damage, reason: str
 ) -> None:
-    good = take_demo_snapshot(tmp_path, visits=1_500, seed=1, prepare=build_serving)
+    good = take_demo_snapshot(
+        tmp_path, visits=1_500, seed=1, prepare=build_serving, keep=5, batch_rows=50_000
+    )
     engine = Engine.open(tmp_path)
     try:
         before = served_data(engine)
-        bad = take_demo_snapshot(tmp_path, visits=1_500, seed=2, prepare=build_serving)
+        bad = take_demo_snapshot(
+            tmp_path, visits=1_500, seed=2, prepare=build_serving, keep=5, batch_rows=50_000
+        )
         assert bad.serving is not None
         damage(snapshot_dir(tmp_path, bad.id) / bad.serving.file)
         with caplog.at_level(logging.ERROR, logger="visites.engine"):
@@ -120,7 +128,9 @@ def test_a_corrupt_file_is_refused_and_the_served_snapshot_keeps_serving(
 
 def test_an_older_build_version_is_rebuilt_from_parquet(tmp_path: Path) -> None:
     """As after an upgrade: the snapshot's file and record are another version's."""
-    manifest = take_demo_snapshot(tmp_path, visits=1_500, seed=3, prepare=build_serving)
+    manifest = take_demo_snapshot(
+        tmp_path, visits=1_500, seed=3, prepare=build_serving, keep=5, batch_rows=50_000
+    )
     assert manifest.serving is not None
     folder = snapshot_dir(tmp_path, manifest.id)
     engine = Engine.open(tmp_path)
@@ -165,7 +175,9 @@ print("opened")
 
 
 def test_two_processes_started_together_build_once(tmp_path: Path) -> None:
-    manifest = take_demo_snapshot(tmp_path, visits=5_000, seed=4)  # no serving database
+    manifest = take_demo_snapshot(
+        tmp_path, visits=5_000, seed=4, keep=5, batch_rows=50_000
+    )  # no serving database
     assert manifest.serving is None
     folder = snapshot_dir(tmp_path, manifest.id)
     logs = [tmp_path / f"process-{n}.log" for n in range(2)]
