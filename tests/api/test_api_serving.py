@@ -40,8 +40,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def refused_metric(client: TestClient) -> float:
-    text = client.get("/metrics").text
+def refused_metric(client: TestClient, token: str) -> float:
+    text = client.get("/metrics", headers=bearer(token)).text
     return float(re.search(r"^visites_snapshots_refused_total (\S+)$", text, re.M).group(1))
 
 
@@ -82,7 +82,7 @@ def test_before_a_snapshot_is_attached_everything_but_health_says_503_and_when_t
             assert response.headers["retry-after"] == "1"
             assert response.json()["detail"].startswith("not ready: ")
         assert client.post("/data", json={}).status_code == 401  # still authenticated first
-        assert refused_metric(client) == 0
+        assert refused_metric(client, token) == 0
         assert "visites_snapshot_info" not in client.get("/metrics").text
 
         published = take_demo_snapshot(
@@ -107,9 +107,9 @@ def test_a_corrupt_serving_file_is_refused_counted_and_the_old_snapshot_serves(
         )
         serving_file = snapshot_dir(tmp_path, bad.id) / bad.serving.file
         serving_file.write_bytes(serving_file.read_bytes()[:-4096])
-        assert eventually(lambda: refused_metric(client) == 1, seconds=30)
+        assert eventually(lambda: refused_metric(client, token) == 1, seconds=30)
         time.sleep(0.5)  # more polls: refused once, not retried
-        assert refused_metric(client) == 1
+        assert refused_metric(client, token) == 1
         assert client.get("/ready").status_code == 200
         assert client.get("/snapshot", headers=bearer(token)).json()["id"] == good.id
         assert client.post("/users", json={}, headers=bearer(token)).json() == before
@@ -203,7 +203,7 @@ def test_eight_clients_across_five_swaps_get_only_whole_answers_of_one_snapshot(
 
     def publish(seed: int) -> str:
         snapshot_id = take_demo_snapshot(
-            tmp_path, visits=3_000, seed=seed, keep=10, prepare=build_serving
+            tmp_path, visits=3_000, seed=seed, keep=10, batch_rows=50_000, prepare=build_serving
         ).id
         expected[snapshot_id] = {
             e: engine_answer(tmp_path, e, VisiteFilter())[1] for e in endpoints
