@@ -22,6 +22,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 from api.auth import within_scope
 from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
+from api.exports import document_exports, requested_export
 from api.payload import body_schema, decode_filter
 from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
 from engine.filters import Filter
@@ -72,21 +73,26 @@ class Statistics:
     async def respond(
         self, request: Request[Any, Any, Any], token: Token, endpoint: str, filter_: Filter
     ) -> Response[bytes]:
+        export = requested_export(request, endpoint)  # None: the JSON answer
         with self.engine.lease() as view:
             filter_ = await within_scope(view, token, filter_)
             key = AnswerKey(view.id, endpoint, filter_, token.responsable)
             etag = etag_of(key)
-            headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-            if matches(request.headers.get("if-none-match"), etag):
+            headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept"}
+            if export is None and matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
             answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filter_))
+            created_at = view.manifest.created_at
         timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
         headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
+        if export is not None:  # derived from the cached JSON answer (SPEC §12)
+            return await export.respond(answer.body, filter_, created_at, headers)
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)
 
 
-def _documented(filter_type: type[Filter]) -> type[Operation]:
-    """An OpenAPI operation that shows the body the handler decodes itself."""
+def _documented(endpoint: str, filter_type: type[Filter]) -> type[Operation]:
+    """An OpenAPI operation that shows the body the handler decodes itself, and the
+    exports."""
     body = RequestBody(
         content={MediaType.JSON: OpenAPIMediaType(schema=body_schema(filter_type))},
         description="Every field is optional; null means absent; {} or no body means all.",
@@ -96,6 +102,7 @@ def _documented(filter_type: type[Filter]) -> type[Operation]:
     class FilterOperation(Operation):
         def __post_init__(self) -> None:
             self.request_body = body
+            document_exports(self, endpoint)
 
     return FilterOperation
 
@@ -122,7 +129,7 @@ def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
         description=filter_type.__doc__,
         tags=["dashboard"],
         security=[{"bearer": []}],
-        operation_class=_documented(filter_type),
+        operation_class=_documented(endpoint, filter_type),
         responses={
             200: ResponseSpec(RESULTS[endpoint], description="The answer"),
             **documented(400, 401, 403, 413, 503),

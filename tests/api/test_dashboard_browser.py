@@ -1,322 +1,61 @@
 """The dashboard page in a real browser: Debian's Chromium, headless, driven by Playwright.
 
 A real ``visites serve`` runs on a free loopback port over the shared messy demo
-snapshot. The test types a token, changes filters and reads back what every chart
-plots (the Plotly graph divs) to compare it with what the API answers over HTTP for
-the same filter. Screenshots of every tab go to the test's tmp dir; the time from a
-click to a drawn tab is printed, not asserted.
+snapshot. The tests type a token, change filters, click charts and read back what every
+chart plots (the Plotly graph divs) to compare it with what the API answers over HTTP
+for the same filter. Screenshots of every tab go to the test's tmp dir; the time from a
+click to a drawn tab is printed, not asserted. tests/api/test_dashboard_demo.py looks at
+the default demo, as a new user sees it, on a wide and a narrow screen.
 """
 
 from __future__ import annotations
 
-import json
+import io
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+import openpyxl
 import pytest
-from helpers import serving, wait_ready
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from browser import (
+    COUNTERS,
+    READ_CHARTS,
+    TABS,
+    Server,
+    Visit,
+    chromium,
+    click_at,
+    counters,
+    dashboard_server,
+    first_paint,
+    french,
+    sign_in,
+    visiting,
+    wait_drawn,
+)
+from playwright.sync_api import Browser
 
-from engine import Engine
-from security.tokens import create_token
-
-CHROMIUM = Path("/usr/bin/chromium")
-# No GPU, no sandbox (root in CI), and none of Chromium's own calls home.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-HTTP_ERROR = "Failed to load resource: the server responded with a status of"
-
-Answer = dict[str, Any]
-
-
-def rows(key: str, number: str) -> Callable[[Answer], list[float]]:
-    return lambda answer: [row[number] for row in answer[key]]
-
-
-def tree(key: str, total: str, children: str, number: str) -> Callable[[Answer], list[float]]:
-    """A drill-down's numbers: each parent's total, then its children's."""
-    return lambda answer: [
-        n for row in answer[key] for n in (row[total], *(child[number] for child in row[children]))
-    ]
-
-
-COUNTERS = [
-    f"nbr_{what}"
-    for what in (
-        "total_visites",
-        *(
-            f"visites_{x}"
-            for x in (
-                "medicales",
-                "pharmaceutiques",
-                "privees",
-                "publiques",
-                "simple",
-                "groupe",
-                "indiviuel",
-                "en_double",
-            )
-        ),
-    )
-]
-
-
-def counters(answer: Answer) -> list[float]:
-    """Planned for every dimension, then unplanned: the grouped bars' two traces."""
-    stats = answer["statistiques"]
-    return [stats[f"{c}_{kind}"] for kind in ("planifiees", "non_planifiees") for c in COUNTERS]
-
-
-# What each chart of each tab must plot, read from the endpoint's answer.
-EXPECTED: dict[str, dict[str, Callable[[Answer], list[float]]]] = {
-    "data": {
-        "compteurs": counters,
-        "region": lambda a: tree("region", "nb_visites_total", "ville", "nb_visites")(
-            a["statistiques"]
-        ),
-        "gammes": lambda a: tree("gammes", "nbr_total_visites", "specialites", "nb_visites_total")(
-            a["statistiques"]
-        ),
-    },
-    "performance": {
-        "nombre_compte_visite_par_jour": rows("nombre_compte_visite_par_jour", "nombre_visites"),
-        **{
-            key: rows(key, "nombre_visites")
-            for key in (
-                "nombre_compte_visite_par_type_compte",
-                "nombre_compte_visite_par_status",
-                "nombre_visites_par_potenciel",
-                "nombre_visites_par_region",
-                "utilisateurs_plus_grand_nombre_visites",
-                "delegues_moins_nombre_visites",
-            )
-        },
-    },
-    "partenaire": {
-        "Nombre_de_visites_moyen": lambda a: [a["Nombre_de_visites_moyen"]],
-        "Nombre_de_comptes_par_potentiel": rows(
-            "Nombre_de_comptes_par_potentiel", "nombre_partenaire"
-        ),
-        "Nombre_de_comptes_par_etablissement": rows(
-            "Nombre_de_comptes_par_etablissement", "nombre_partenaire"
-        ),
-        "region_partenaire": tree(
-            "region_partenaire", "total_partenaire", "ville", "nb_partenaire"
-        ),
-        "gamme_partenaire": tree(
-            "gamme_partenaire", "total_partenaire", "specialites", "nb_partenaire"
-        ),
-    },
-    "users": {
-        "nombre_nouvelle_utilisateur_par_mois": rows(
-            "nombre_nouvelle_utilisateur_par_mois", "nombre_utilisateur"
-        ),
-        "pourcentage_visites_par_responsable": rows(
-            "pourcentage_visites_par_responsable", "nombre_visites"
-        ),
-        **{
-            key: rows(key, "nombre_utilisateur")
-            for key in (
-                "nombre_utilisateur_par_gammes",
-                "nombre_utilisateur_par_regions",
-                "nombre_utilisateur_par_status",
-                "nombre_utilisateur_par_role",
-            )
-        },
-    },
-    "evaluation": {
-        "Nombre_evaluation_par_Mois": rows("Nombre_evaluation_par_Mois", "Nombre_evaluation"),
-        "pourcentage_evaluations_role": rows("pourcentage_evaluations_role", "Nombre_evaluation"),
-        "Nombre_visites_par_moyen_evaluation": rows(
-            "Nombre_visites_par_moyen_evaluation", "nombre_visites"
-        ),
-        "moyenne_points_utilisateurs": rows("moyenne_points_utilisateurs", "points_obtenus"),
-        "sous_categories": lambda a: [
-            s["moyenne_points_sous_categorie"]
-            for c in a["categories"]
-            for s in c["sous_categories"]
-        ],
-        "categories": rows("categories", "moyenne_points_categorie"),
-    },
-    "invest": {
-        key: rows(key, "budget")
-        for key in (
-            "budget_par_visites",
-            "budget_par_gamme",
-            "budget_par_statut",
-            "budget_par_potentiel",
-            "budget_par_specialite",
-            "budget_par_region",
-            "budget_par_type_investissement",
-            "budget_par_categorie_investissement",
-        )
-    },
-}
-TABS = list(EXPECTED)
-
-# Every chart of a tab, as the page's Plotly graph divs hold it.
-READ_CHARTS = """tab => Object.fromEntries(
-  [...document.querySelectorAll(`section[data-onglet="${tab}"] article`)].map(a => [
-    a.dataset.bloc,
-    {
-      empty: a.classList.contains("vide"),
-      traces: (a.querySelector(".graphe").data ?? []).map(t => ({
-        type: t.type, horizontal: t.orientation === "h", x: t.x ?? null, y: t.y ?? null,
-        values: t.values ?? null, customdata: t.customdata ?? null, value: t.value ?? null,
-      })),
-    },
-  ]))"""
-# The tab is drawn for exactly this filter (field order aside).
-DRAWN_FOR = """([tab, filtre]) => {
-  const section = document.querySelector(`section[data-onglet="${tab}"]`);
-  if (section.dataset.etat !== "pret") return false;
-  const canonical = (f) => JSON.stringify(Object.entries(f).sort());
-  return canonical(JSON.parse(section.dataset.filtre)) === canonical(filtre);
-}"""
-
-
-def plotted(trace: dict[str, Any]) -> list[float]:
-    """The numbers a trace shows (hierarchies keep the API's exact ones in customdata)."""
-    match trace["type"]:
-        case "bar":
-            return trace["x"] if trace["horizontal"] else trace["y"]
-        case "scatter":
-            return trace["y"]
-        case "pie":
-            return trace["values"]
-        case "treemap" | "sunburst":
-            return trace["customdata"]
-        case "indicator":
-            return [trace["value"]]
-    raise AssertionError(f"unexpected trace type {trace['type']}")
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    token: str
-    scoped: str  # sees only the team of `rep`
-    rep: int
-    outsider: int  # a user outside that team
-
-    def answer(
-        self, endpoint: str, body: dict[str, str], token: str | None = None
-    ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
-        return httpx.post(f"{self.url}/{endpoint}", json=body, headers=headers, timeout=30)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
 def server(demo_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    tokens = tmp_path_factory.mktemp("dashboard-tokens") / "tokens.json"
-    engine = Engine.open(demo_data_dir)
-    with engine.lease() as view:
-        users = view.choices().utilisateurs
-        rep = next(u.id_utilisateur for u in users if u.role == "DEL")
-        outsider = next(u.id_utilisateur for u in users if not view.in_team(rep, u.id_utilisateur))
-    engine.close()
-    token = create_token(tokens, "navigateur")
-    scoped = create_token(tokens, "delegue", responsable=rep)
-    with serving(
-        tokens.with_name("server.log"),
-        VISITES_DATA_DIR=str(demo_data_dir),
-        VISITES_TOKENS_FILE=str(tokens),
-    ) as (url, process):
-        wait_ready(url, process, seconds=60)
-        yield Server(url, token, scoped, rep, outsider)
+    with dashboard_server(demo_data_dir, tmp_path_factory.mktemp("dashboard")) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
-
-
-@dataclass
-class Visit:
-    """A page in a fresh browser context, and everything it asked for or complained of."""
-
-    page: Page
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    refused: list[int] = field(default_factory=list)  # HTTP error statuses received
-
-    def assert_clean(self, *refused: int) -> None:
-        """Nothing asked of another host, no script error, no CSP violation, and only
-        the HTTP errors the test provoked."""
-        hosts = {urlsplit(url).hostname for url in self.requests}
-        assert hosts <= LOCAL_HOSTS, f"requests left localhost: {hosts - LOCAL_HOSTS}"
-        assert not self.errors, self.errors
-        assert set(self.refused) == set(refused)
 
 
 @pytest.fixture
 def visit(browser: Browser) -> Iterator[Visit]:
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1400, "height": 900})
-    visit = Visit(context.new_page())
-    visit.page.on("request", lambda request: visit.requests.append(request.url))
-
-    def console(message: ConsoleMessage) -> None:
-        # Chromium logs each HTTP error as a console error: those are in `refused`.
-        if message.type == "error" and not message.text.startswith(HTTP_ERROR):
-            visit.errors.append(message.text)
-
-    visit.page.on("console", console)
-    visit.page.on("pageerror", lambda error: visit.errors.append(str(error)))
-    visit.page.on("requestfailed", lambda request: _failed(visit, request))
-    visit.page.on("response", lambda response: response.ok or visit.refused.append(response.status))
-    yield visit
-    context.close()
-
-
-def _failed(visit: Visit, request: Request) -> None:
-    # The page aborts a request a newer filter replaces: that one is no failure.
-    if request.failure != "net::ERR_ABORTED":
-        visit.errors.append(f"{request.method} {request.url} failed: {request.failure}")
-
-
-def sign_in(visit: Visit, server: Server, fragment: str = "", token: str | None = None) -> None:
-    visit.page.goto(f"{server.url}/dashboard{fragment}")
-    visit.page.fill("#jeton", token or server.token)
-    visit.page.click("#connexion button")
-
-
-def wait_drawn(page: Page, tab: str, filtre: dict[str, str]) -> None:
-    page.wait_for_function(DRAWN_FOR, arg=[tab, filtre], timeout=20_000)
-
-
-def assert_charts_match(page: Page, server: Server, tab: str, filtre: dict[str, str]) -> Answer:
-    response = server.answer(tab, filtre)
-    assert response.status_code == 200, response.text
-    answer = response.json()
-    charts = page.evaluate(READ_CHARTS, tab)
-    assert set(charts) == set(EXPECTED[tab]), "one chart per block of SPEC §6"
-    for block, expected in EXPECTED[tab].items():
-        numbers = [n for trace in charts[block]["traces"] for n in plotted(trace)]
-        if charts[block]["empty"]:
-            assert not any(expected(answer)), f"{tab}/{block} says no data but the API has some"
-        else:
-            assert numbers == expected(answer), f"{tab}/{block} does not plot the API's numbers"
-    return answer
+    with visiting(browser) as visit:
+        yield visit
 
 
 def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
@@ -325,7 +64,7 @@ def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
     page = visit.page
     sign_in(visit, server)
     wait_drawn(page, "data", {})
-    stats = assert_charts_match(page, server, "data", {})["statistiques"]
+    stats = server.charts_match(page, "data", {})["statistiques"]
     charted = {f"{c}_{kind}" for c in COUNTERS for kind in ("planifiees", "non_planifiees")}
     assert charted == set(stats) - {"region", "gammes"}, "all 18 counters are charted"
 
@@ -337,7 +76,7 @@ def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
     page.press("input[name=annee]", "Tab")  # a typed field changes when left
     filtre = {"region": busiest["code_region_partenaire"], "annee": year["date_visite"][:4]}
     wait_drawn(page, "data", filtre)
-    filtered = assert_charts_match(page, server, "data", filtre)["statistiques"]
+    filtered = server.charts_match(page, "data", filtre)["statistiques"]
     assert counters({"statistiques": filtered}) != counters({"statistiques": stats})
     assert [r["code_region_partenaire"] for r in filtered["region"]] == [filtre["region"]]
 
@@ -347,11 +86,8 @@ def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
         # SPEC §6: /evaluation has no region filter, so the page leaves it out.
         sent = {"annee": filtre["annee"]} if tab == "evaluation" else filtre
         wait_drawn(page, tab, sent)
-        assert_charts_match(page, server, tab, sent)
-        section = page.locator(f"section[data-onglet={tab}]")
-        paints.append(
-            (tab, section.get_attribute("data-rendu-ms"), section.get_attribute("data-api-ms"))
-        )
+        server.charts_match(page, tab, sent)
+        paints.append((tab, *first_paint(page, tab)))
         page.screenshot(path=tmp_path / f"{tab}.png", full_page=True)
     visit.assert_clean()
     with capsys.disabled():
@@ -360,61 +96,249 @@ def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
             print(f"  {tab:<12} {total:>5} ms, of which API answer {api} ms")
 
 
-def test_a_wrong_token_shows_the_api_message(server: Server, visit: Visit) -> None:
+# ------------------------------------------------------------ errors, in French
+
+
+def test_a_wrong_token_is_refused_in_french(server: Server, visit: Visit) -> None:
     sign_in(visit, server, token="pas-un-jeton")
-    detail = server.answer("data", {}, token="pas-un-jeton").json()["detail"]
+    assert server.answer("data", {}, token="pas-un-jeton").status_code == 401
     page = visit.page
     page.wait_for_selector("#erreur:not([hidden])")
-    assert page.text_content("#erreur") == f"Jeton refusé : {detail}"
+    assert page.text_content("#erreur") == "Jeton refusé : ce jeton n'est pas (ou plus) valide."
     assert page.is_visible("#connexion") and not page.is_visible("#tableau")
     assert page.evaluate("() => sessionStorage.length") == 0
     visit.assert_clean(401)
 
 
-def test_a_refused_filter_shows_the_api_message(server: Server, visit: Visit) -> None:
+def test_a_refused_filter_names_its_fields_by_their_labels(server: Server, visit: Visit) -> None:
     page = visit.page
     sign_in(visit, server, "#performance")
     wait_drawn(page, "performance", {})
     page.fill("input[name=end_date]", "2025-01-01")
     page.fill("input[name=start_date]", "2025-06-01")
     body = {"start_date": "2025-06-01", "end_date": "2025-01-01"}
-    detail = server.answer("performance", body).json()["detail"]
+    refused = server.answer("performance", body).json()
+    assert refused["field"] == "start_date" and "end_date" in refused["detail"]
     page.wait_for_function(
         "() => document.querySelector('section[data-onglet=performance]').dataset.etat === 'erreur'"
     )
-    assert page.text_content("#erreur") == f"Filtre refusé : {detail}"
+    assert page.text_content("#erreur") == (
+        "Filtre refusé : « Date de début » (01/06/2025) est après « Date de fin » (01/01/2025)."
+    )
     assert page.get_attribute("input[name=start_date]", "aria-invalid") == "true"
+
+    page.fill("input[name=start_date]", "")
+    page.fill("input[name=annee]", "3000")
+    page.press("input[name=annee]", "Tab")
+    assert server.answer("performance", {"annee": "3000"}).json()["field"] == "annee"
+    page.wait_for_function("() => document.querySelector('#erreur').textContent.includes('Année')")
+    assert page.text_content("#erreur") == "Filtre refusé : « Année » doit valoir au plus 2100."
     visit.assert_clean(400)
 
 
-def test_a_user_outside_the_tokens_team_shows_the_api_message(server: Server, visit: Visit) -> None:
+def test_a_user_outside_the_tokens_team_is_refused_in_french(server: Server, visit: Visit) -> None:
     # A shared link naming a user this token may not see: the API answers 403.
     sign_in(visit, server, f"#users?id_utilisateur={server.outsider}", token=server.scoped)
     body = {"id_utilisateur": str(server.outsider)}
-    response = server.answer("users", body, token=server.scoped)
-    assert response.status_code == 403
+    assert server.answer("users", body, token=server.scoped).status_code == 403
     page = visit.page
     page.wait_for_selector("#erreur:not([hidden])")
-    assert page.text_content("#erreur") == f"Accès refusé : {response.json()['detail']}"
+    assert page.text_content("#erreur") == (
+        f"Accès refusé : « Utilisateur » n° {server.outsider} n'est pas dans l'équipe de ce jeton."
+    )
     visit.assert_clean(403)
 
 
-def test_no_data_for_the_filters_says_so(server: Server, visit: Visit) -> None:
+# ------------------------------------------------------------ no data, and zeros
+
+
+def test_no_rows_say_no_data_and_a_block_of_zeros_is_drawn(server: Server, visit: Visit) -> None:
     page = visit.page
     sign_in(visit, server, "#performance?annee=1901")
-    for tab in ("performance", "data"):
-        if tab != "performance":
-            page.click(f"#onglets button[data-onglet={tab}]")
-        wait_drawn(page, tab, {"annee": "1901"})
-        charts = page.evaluate(READ_CHARTS, tab)
-        assert all(chart["empty"] and not chart["traces"] for chart in charts.values())
-        messages = page.locator(f"section[data-onglet={tab}] .sans-donnee")
-        assert messages.all_text_contents() == ["Aucune donnée pour ces filtres."] * len(charts)
-        assert all(message.is_visible() for message in messages.all())
-    assert json.loads(page.get_attribute("section[data-onglet=data]", "data-filtre")) == {
-        "annee": "1901"
-    }
+    wait_drawn(page, "performance", {"annee": "1901"})
+    answer = server.charts_match(page, "performance", {"annee": "1901"})
+    reps = answer["delegues_moins_nombre_visites"]
+    assert reps and all(rep["nombre_visites"] == 0 for rep in reps), "reps with no visit"
+    charts = page.evaluate(READ_CHARTS, "performance")
+    least = charts.pop("delegues_moins_nombre_visites")
+    assert not least["empty"] and least["traces"][0]["x"] == [0] * len(reps)
+    assert least["texts"] == ["0"] * len(reps), "each zero is written at its bar"
+    assert page.is_visible("article[data-bloc=delegues_moins_nombre_visites] .graphe")
+    assert all(chart["empty"] and not chart["traces"] for chart in charts.values())
+    messages = page.locator("section[data-onglet=performance] .sans-donnee:visible")
+    assert messages.all_text_contents() == ["Aucune donnée pour ces filtres."] * len(charts)
+
+    page.click("#onglets button[data-onglet=data]")
+    wait_drawn(page, "data", {"annee": "1901"})
+    server.charts_match(page, "data", {"annee": "1901"})
+    data = page.evaluate(READ_CHARTS, "data")
+    assert not data["compteurs"]["empty"], "18 counters at 0 are 18 figures"
+    assert data["region"]["empty"] and data["gammes"]["empty"]
     visit.assert_clean()
+
+
+# ------------------------------------------------------------ click to filter, chips
+
+
+# The treemap's largest city tile: its index among the tiles, and its id ("row/city").
+LARGEST_CITY_TILE = """() => {
+  const tiles = [...document.querySelectorAll('article[data-bloc=region] g.slice')];
+  const area = (t) => { const r = t.getBoundingClientRect(); return r.width * r.height; };
+  const cities = tiles.filter((t) => /^\\d+\\/\\d+$/.test(t.__data__?.data?.id ?? ''));
+  const largest = cities.reduce((a, b) => (area(b) > area(a) ? b : a));
+  return [tiles.indexOf(largest), largest.__data__.data.id];
+}"""
+
+
+def chips(visit: Visit) -> list[str]:
+    """The chips' texts, without their remove buttons."""
+    return visit.page.evaluate(
+        "() => [...document.querySelectorAll('#puces .puce')].map(c => c.firstChild.textContent)"
+    )
+
+
+def test_clicking_a_chart_filters_by_it_and_a_chip_removes_it(server: Server, visit: Visit) -> None:
+    page = visit.page
+    sign_in(visit, server, "#performance")
+    wait_drawn(page, "performance", {})
+    regions = server.answer("performance", {}).json()["nombre_visites_par_region"]
+    click_at(page, "article[data-bloc=nombre_visites_par_region] .point >> nth=1")
+    region = regions[1]
+    filtre = {"region": region["code_region_partenaire"]}
+    wait_drawn(page, "performance", filtre)
+    assert page.url.endswith(f"#performance?region={filtre['region']}")
+    assert chips(visit) == [f"Région : {region['region']}"]
+    server.charts_match(page, "performance", filtre)
+
+    # The most active user, within that region: a second filter, a second chip.
+    top = server.answer("performance", filtre).json()["utilisateurs_plus_grand_nombre_visites"]
+    click_at(page, "article[data-bloc=utilisateurs_plus_grand_nombre_visites] .point >> nth=0")
+    both = {**filtre, "id_utilisateur": str(top[0]["id_utilisateur"])}
+    wait_drawn(page, "performance", both)
+    assert page.locator("select[name=id_utilisateur]").input_value() == both["id_utilisateur"]
+    assert len(chips(visit)) == 2 and chips(visit)[0].startswith("Utilisateur : ")
+
+    # A treemap tile is a city: the API has no city filter, so it filters by its region.
+    page.click("#onglets button[data-onglet=data]")
+    page.click("#puces .puce[data-champ=id_utilisateur] button")
+    page.click("#puces .puce[data-champ=region] button")
+    wait_drawn(page, "data", {})
+    assert chips(visit) == [] and page.url.endswith("#data")
+    regions = server.answer("data", {}).json()["statistiques"]["region"]
+    index, node = page.evaluate(LARGEST_CITY_TILE)
+    row, column = (int(n) for n in node.split("/"))  # the page's tile ids: row/city
+    city = regions[row]["ville"][column]
+    tile = f"article[data-bloc=region] g.slice >> nth={index}"
+    assert (page.locator(tile).text_content() or "").startswith(city["ville"])
+    click_at(page, tile)
+    code = city["code_region_partenaire"]
+    wait_drawn(page, "data", {"region": code})
+    server.charts_match(page, "data", {"region": code})
+    visit.assert_clean()
+
+
+# ------------------------------------------------------------ exports from the page
+
+
+def test_each_chart_downloads_its_csv_and_each_tab_its_workbook(
+    server: Server, visit: Visit
+) -> None:
+    page = visit.page
+    filtre = {"region": "RE00006"}
+    sign_in(visit, server, "#partenaire?region=RE00006")
+    wait_drawn(page, "partenaire", filtre)
+    with page.expect_download() as csv_download:
+        page.click("article[data-bloc=region_partenaire] button.csv")
+    expected = server.answer(
+        "partenaire", filtre, accept="text/csv", query="?block=region_partenaire"
+    )
+    assert expected.status_code == 200
+    name = re.search(r'filename="([^"]+)"', expected.headers["content-disposition"])
+    assert name and csv_download.value.suggested_filename == name[1]
+    assert name[1].startswith("visites-partenaire-region_partenaire-region_RE00006-")
+    assert Path(csv_download.value.path()).read_bytes() == expected.content
+
+    with page.expect_download() as excel_download:
+        page.click("#excel")
+    assert re.fullmatch(
+        r"visites-partenaire-region_RE00006-\d{8}\.xlsx", excel_download.value.suggested_filename
+    )
+    mine = openpyxl.load_workbook(io.BytesIO(Path(excel_download.value.path()).read_bytes()))
+    served = server.answer("partenaire", filtre, accept=XLSX)
+    theirs = openpyxl.load_workbook(io.BytesIO(served.content))
+    assert mine.sheetnames == theirs.sheetnames and len(mine.sheetnames) == 5
+    for sheet in mine.sheetnames:
+        assert list(mine[sheet].values) == list(theirs[sheet].values)
+    visit.assert_clean()
+
+
+# ------------------------------------------------------------ French, light and dark
+
+
+def test_plotly_speaks_french_and_has_no_share_button(server: Server, visit: Visit) -> None:
+    page = visit.page
+    sign_in(visit, server, "#invest")
+    wait_drawn(page, "invest", {})
+    page.hover("article[data-bloc=budget_par_gamme] .graphe")
+    titles = page.locator("article[data-bloc=budget_par_gamme] .modebar-btn")
+    assert {t.get_attribute("data-title") for t in titles.all()} == {
+        "Télécharger l'image (PNG)",
+        "Zoomer",
+        "Déplacer",
+        "Ajuster",
+        "Rétablir les axes",
+    }
+    # Budgets are in dirhams, written the French way, on the bars and in the axis.
+    answer = server.answer("invest", {}).json()["budget_par_gamme"]
+    chart = page.evaluate(READ_CHARTS, "invest")["budget_par_gamme"]
+    assert chart["texts"] == [french(row["budget"]) for row in answer]
+    axis = page.locator("article[data-bloc=budget_par_gamme] .g-xtitle").text_content()
+    assert axis == "MAD"
+    ticks = page.locator("article[data-bloc=budget_par_gamme] .xtick text").all_text_contents()
+    assert any("\u202f" in tick for tick in ticks) and not any(
+        re.search(r"[kMG]$|,\d{3}", tick) for tick in ticks
+    ), ticks
+    page.click("#onglets button[data-onglet=partenaire]")
+    wait_drawn(page, "partenaire", {})
+    average = server.answer("partenaire", {}).json()["Nombre_de_visites_moyen"]
+    number = page.locator("article[data-bloc=Nombre_de_visites_moyen] .number").text_content()
+    assert number == f"{french(average, 2)} visites"
+    visit.assert_clean()
+
+
+def luminance(css: str) -> float:
+    red, green, blue = (int(c) for c in re.findall(r"\d+", css)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def test_dark_mode_follows_the_system(server: Server, browser: Browser, tmp_path: Path) -> None:
+    with visiting(browser, color_scheme="dark") as visit:
+        page = visit.page
+        sign_in(visit, server, "#performance")
+        wait_drawn(page, "performance", {})
+        colours = """() => ({
+          page: getComputedStyle(document.documentElement).backgroundColor,
+          card: getComputedStyle(document.querySelector('.bloc')).backgroundColor,
+          tick: getComputedStyle(document.querySelector(
+            'article[data-bloc=nombre_visites_par_region] .ytick text')).fill,
+        })"""
+        dark = page.evaluate(colours)
+        assert luminance(dark["page"]) < 0.2 and luminance(dark["card"]) < 0.3
+        assert luminance(dark["tick"]) > 0.7, "chart text is light on dark"
+        page.screenshot(path=tmp_path / "sombre.png", full_page=True)
+        # The system turns light: the charts redraw in its colours, without a reload.
+        page.emulate_media(color_scheme="light")
+        page.wait_for_function(
+            """() => getComputedStyle(document.querySelector(
+                 'article[data-bloc=nombre_visites_par_region] .ytick text')).fill
+               !== 'rgb(226, 232, 240)'"""
+        )
+        light = page.evaluate(colours)
+        assert luminance(light["page"]) > 0.8 and luminance(light["tick"]) < 0.3
+        visit.assert_clean()
+
+
+# ------------------------------------------------------------ what the page loads
 
 
 def test_the_page_loads_only_what_this_service_serves(server: Server) -> None:
@@ -423,7 +347,7 @@ def test_the_page_loads_only_what_this_service_serves(server: Server) -> None:
     assert "default-src 'none'" in page.headers["content-security-policy"]
     links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assets = [link for link in links if link != "data:,"]  # the empty favicon
-    assert len(assets) == 3 and all(
+    assert len(assets) == 5 and all(
         re.fullmatch(r"/dashboard/assets/[\w.-]+\?v=\w+", a) for a in assets
     )
     for asset in assets:
