@@ -94,7 +94,7 @@ def average(answer: Answer) -> list[float]:
 # What each chart of each tab must plot, read from the endpoint's answer.
 EXPECTED: dict[str, dict[str, Callable[[Answer], list[float]]]] = {
     "data": {
-        "compteurs": counters,
+        "counters": counters,
         "region": lambda a: tree("region", "nb_visites_total", "ville", "nb_visites")(
             a["statistiques"]
         ),
@@ -215,26 +215,26 @@ def shown(block: str, numbers: list[float]) -> list[float]:
 
 # Every chart of a tab, as the page's Plotly graph divs and tables hold it.
 READ_CHARTS = """tab => Object.fromEntries(
-  [...document.querySelectorAll(`section[data-onglet="${tab}"] article`)].map(a => [
-    a.dataset.bloc,
+  [...document.querySelectorAll(`section[data-tab="${tab}"] article`)].map(a => [
+    a.dataset.block,
     {
-      empty: a.classList.contains("vide"),
+      empty: a.classList.contains("empty"),
       long: a.classList.contains("long"),
       table: [...a.querySelectorAll(".detail tbody tr")].map(
         r => [...r.children].map(c => c.textContent)),
       texts: [...a.querySelectorAll(".bartext")].map(t => t.textContent),
-      traces: (a.querySelector(".graphe").data ?? []).map(t => ({
+      traces: (a.querySelector(".block-chart").data ?? []).map(t => ({
         type: t.type, horizontal: t.orientation === "h", x: t.x ?? null, y: t.y ?? null,
         values: t.values ?? null, customdata: t.customdata ?? null, value: t.value ?? null,
       })),
     },
   ]))"""
 # The tab is drawn for exactly this filter (field order aside).
-DRAWN_FOR = """([tab, filtre]) => {
-  const section = document.querySelector(`section[data-onglet="${tab}"]`);
-  if (section.dataset.etat !== "pret") return false;
+DRAWN_FOR = """([tab, filters]) => {
+  const section = document.querySelector(`section[data-tab="${tab}"]`);
+  if (section.dataset.state !== "ready") return false;
   const canonical = (f) => JSON.stringify(Object.entries(f).sort());
-  return canonical(JSON.parse(section.dataset.filtre)) === canonical(filtre);
+  return canonical(JSON.parse(section.dataset.filter)) === canonical(filters);
 }"""
 
 
@@ -283,11 +283,11 @@ class Server:
         headers = {"Authorization": f"Bearer {token or self.token}", "Accept": accept}
         return httpx.post(f"{self.url}/{endpoint}{query}", json=body, headers=headers, timeout=30)
 
-    def charts_match(self, page: Page, tab: str, filtre: dict[str, str]) -> Answer:
-        """Every chart of ``tab`` plots the numbers the endpoint answers for ``filtre``; a
+    def charts_match(self, page: Page, tab: str, filters: dict[str, str]) -> Answer:
+        """Every chart of ``tab`` plots the numbers the endpoint answers for ``filters``; a
         chart says "no data" exactly when its block has no row; a long one lists every
         row in its table."""
-        response = self.answer(tab, filtre)
+        response = self.answer(tab, filters)
         assert response.status_code == 200, response.text
         answer = response.json()
         charts = page.evaluate(READ_CHARTS, tab)
@@ -386,18 +386,18 @@ def _failed(visit: Visit, request: Request) -> None:
 
 def sign_in(visit: Visit, server: Server, fragment: str = "", token: str | None = None) -> None:
     visit.page.goto(f"{server.url}/dashboard{fragment}")
-    visit.page.fill("#jeton", token or server.token)
-    visit.page.click("#connexion button")
+    visit.page.fill("#token", token or server.token)
+    visit.page.click("#sign-in button")
 
 
-def wait_drawn(page: Page, tab: str, filtre: dict[str, str]) -> None:
-    page.wait_for_function(DRAWN_FOR, arg=[tab, filtre], timeout=20_000)
+def wait_drawn(page: Page, tab: str, filters: dict[str, str]) -> None:
+    page.wait_for_function(DRAWN_FOR, arg=[tab, filters], timeout=20_000)
 
 
 def first_paint(page: Page, tab: str) -> tuple[int, int]:
     """The page's own figures for a tab: click to drawn charts, and the API's part, in ms."""
-    section = page.locator(f"section[data-onglet={tab}]")
-    return int(section.get_attribute("data-rendu-ms") or 0), int(
+    section = page.locator(f"section[data-tab={tab}]")
+    return int(section.get_attribute("data-render-ms") or 0), int(
         section.get_attribute("data-api-ms") or 0
     )
 

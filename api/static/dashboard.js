@@ -1,366 +1,366 @@
 "use strict";
-/* Le tableau de bord de visites (SPEC §11-§12): un client des six endpoints comme un autre.
+/* The visites dashboard (SPEC §11-§12): a client of the six endpoints like any other.
 
-blocs.js décrit ce que montre chaque onglet, graphiques.js le dessine; ici, la page:
-le jeton, les filtres et leurs pastilles, les onglets, l'adresse, les exports.
-Le jeton reste dans sessionStorage: il disparaît avec l'onglet du navigateur. */
+blocks.js describes what each tab shows, charts.js draws it; here, the page:
+the token, the filters and their chips, the tabs, the address, the exports.
+The token stays in sessionStorage: it goes away with the browser tab. */
 
-// ------------------------------------------------------------------ l'API
+// ------------------------------------------------------------------ API
 
-const CLE_JETON = "visites.jeton";
+const TOKEN_KEY = "visites.token";
 const EXPORTS = {
   csv: "text/csv",
   excel: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 };
 
-class ErreurApi extends Error {
-  constructor(statut, message, champ) {
+class ApiError extends Error {
+  constructor(status, message, field) {
     super(message);
-    this.statut = statut;
-    this.champ = champ;
+    this.status = status;
+    this.field = field;
   }
 }
 
-// Comme tout client: POST d'un filtre JSON (GET sans corps), jeton en Authorization.
-async function requete(chemin, corps, { signal, accept = "application/json" } = {}) {
-  const reponse = await fetch(chemin, {
-    method: corps ? "POST" : "GET",
-    headers: { Authorization: `Bearer ${sessionStorage.getItem(CLE_JETON)}`, Accept: accept,
-      ...(corps && { "Content-Type": "application/json" }) },
-    body: corps && JSON.stringify(corps),
+// Like any client: POST of a JSON filter (GET without a body), token in Authorization.
+async function request(path, body, { signal, accept = "application/json" } = {}) {
+  const response = await fetch(path, {
+    method: body ? "POST" : "GET",
+    headers: { Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY)}`, Accept: accept,
+      ...(body && { "Content-Type": "application/json" }) },
+    body: body && JSON.stringify(body),
     signal,
-  }).catch((erreur) => {
-    throw erreur.name === "AbortError" ? erreur : new ErreurApi(0, erreur.message);
+  }).catch((error) => {
+    throw error.name === "AbortError" ? error : new ApiError(0, error.message);
   });
-  if (!reponse.ok) {
-    const json = await reponse.json().catch(() => null);
-    throw new ErreurApi(reponse.status, json?.detail ?? reponse.statusText, json?.field);
+  if (!response.ok) {
+    const json = await response.json().catch(() => null);
+    throw new ApiError(response.status, json?.detail ?? response.statusText, json?.field);
   }
-  return reponse;
+  return response;
 }
 
-const appeler = async (chemin, corps, signal) => (await requete(chemin, corps, { signal })).json();
+const fetchJson = async (path, body, signal) => (await request(path, body, { signal })).json();
 
-// ------------------------------------------------------------------ les messages
+// ------------------------------------------------------------------ messages
 
-const $ = (selecteur) => document.querySelector(selecteur);
-const filtres = $("#filtres");
+const $ = (selector) => document.querySelector(selector);
+const filters = $("#filters");
 
-// Le libellé d'un champ du filtre, tel que la page l'affiche (« Date de début »).
-function libelleDe(nom) {
-  const champ = filtres.elements[nom];
-  return champ ? champ.closest("label").firstChild.textContent.trim() : nom;
+// A filter field's label, as the page shows it (« Date de début »).
+function labelOf(name) {
+  const field = filters.elements[name];
+  return field ? field.closest("label").firstChild.textContent.trim() : name;
 }
 
-const jour = (iso) => iso.split("-").reverse().join("/"); // 2025-06-01 → 01/06/2025
+const frenchDate = (iso) => iso.split("-").reverse().join("/"); // 2025-06-01 → 01/06/2025
 
-const TITRES_ERREUR = { 0: "Service injoignable", 400: "Filtre refusé", 401: "Jeton refusé",
+const ERROR_TITLES = { 0: "Service injoignable", 400: "Filtre refusé", 401: "Jeton refusé",
   403: "Accès refusé", 413: "Requête trop grande", 503: "Service pas prêt" };
-// Ce que l'API dit d'un statut, quel qu'en soit le détail.
-const STATUTS = {
+// What the API says of a status, whatever the detail.
+const STATUS_MESSAGES = {
   0: "le service ne répond pas, vérifiez la connexion",
   401: "ce jeton n'est pas (ou plus) valide",
   413: "le filtre est trop grand",
   503: "le service prépare ses données, réessayez dans un instant",
 };
-// Les problèmes qu'un champ peut avoir (messages de l'API, en anglais pour les
-// développeurs), en français.
-const PROBLEMES = [
-  [/^Expected `int` <= (\d+)$/, (champ, n) => `${champ} doit valoir au plus ${n}`],
-  [/^Expected `int` >= (\d+)$/, (champ, n) => `${champ} doit valoir au moins ${n}`],
-  [/^Expected `str` of length <= (\d+)$/, (champ, n) => `${champ} a plus de ${n} caractères`],
-  [/^must be a calendar date/, (champ) => `${champ} doit être une date du calendrier`],
-  [/^must be an integer/, (champ) => `${champ} doit être un nombre entier`],
-  [/^is out of range$/, (champ) => `${champ} est hors des limites`],
+// The problems a field can have (the API's messages, in English for developers), in
+// French.
+const PROBLEMS = [
+  [/^Expected `int` <= (\d+)$/, (field, n) => `${field} doit valoir au plus ${n}`],
+  [/^Expected `int` >= (\d+)$/, (field, n) => `${field} doit valoir au moins ${n}`],
+  [/^Expected `str` of length <= (\d+)$/, (field, n) => `${field} a plus de ${n} caractères`],
+  [/^must be a calendar date/, (field) => `${field} doit être une date du calendrier`],
+  [/^must be an integer/, (field) => `${field} doit être un nombre entier`],
+  [/^is out of range$/, (field) => `${field} est hors des limites`],
   [/^(\d+) is outside this token's team$/,
-    (champ, id) => `${champ} n° ${id} n'est pas dans l'équipe de ce jeton`],
-  [/^(\w+) \((\S+)\) is after (\w+) \((\S+)\)$/, (champ, a, debut, b, fin) =>
-    `« ${libelleDe(a)} » (${jour(debut)}) est après « ${libelleDe(b)} » (${jour(fin)})`],
+    (field, id) => `${field} n° ${id} n'est pas dans l'équipe de ce jeton`],
+  [/^(\w+) \((\S+)\) is after (\w+) \((\S+)\)$/, (field, a, start, b, end) =>
+    `« ${labelOf(a)} » (${frenchDate(start)}) est après « ${labelOf(b)} » (${frenchDate(end)})`],
 ];
 
-// Le message d'une erreur de l'API, en français, chaque champ nommé par son libellé.
-function enFrancais(erreur) {
-  if (STATUTS[erreur.statut]) return STATUTS[erreur.statut];
-  const champ = erreur.champ && `« ${libelleDe(erreur.champ)} »`;
-  const detail = erreur.champ ? erreur.message.replace(`${erreur.champ}: `, "") : erreur.message;
-  for (const [motif, dire] of PROBLEMES) {
-    const trouve = motif.exec(detail);
-    if (trouve) return dire(champ, ...trouve.slice(1));
+// An API error's message, in French, each field named by its label.
+function inFrench(error) {
+  if (STATUS_MESSAGES[error.status]) return STATUS_MESSAGES[error.status];
+  const field = error.field && `« ${labelOf(error.field)} »`;
+  const detail = error.field ? error.message.replace(`${error.field}: `, "") : error.message;
+  for (const [pattern, say] of PROBLEMS) {
+    const found = pattern.exec(detail);
+    if (found) return say(field, ...found.slice(1));
   }
-  // Un message que la page ne connaît pas: tel quel, mais ses champs par leur libellé.
-  return [...filtres.elements].reduce((texte, c) => (c.name
-    ? texte.replaceAll(c.name, `« ${libelleDe(c.name)} »`) : texte), erreur.message);
+  // A message the page does not know: as is, but its fields by their label.
+  return [...filters.elements].reduce((text, c) => (c.name
+    ? text.replaceAll(c.name, `« ${labelOf(c.name)} »`) : text), error.message);
 }
 
-function montrerErreur(erreur) {
-  const titre = TITRES_ERREUR[erreur.statut] ?? `Erreur ${erreur.statut ?? "de la page"}`;
-  $("#erreur").textContent = `${titre} : ${enFrancais(erreur)}.`;
-  $("#erreur").hidden = false;
-  filtres.elements[erreur.champ]?.setAttribute("aria-invalid", "true");
-  if (erreur.statut === 401) demanderJeton();
+function showError(error) {
+  const title = ERROR_TITLES[error.status] ?? `Erreur ${error.status ?? "de la page"}`;
+  $("#error").textContent = `${title} : ${inFrench(error)}.`;
+  $("#error").hidden = false;
+  filters.elements[error.field]?.setAttribute("aria-invalid", "true");
+  if (error.status === 401) askToken();
 }
 
-function effacerErreur() {
-  $("#erreur").hidden = true;
-  filtres.querySelectorAll("[aria-invalid]").forEach((champ) => champ.removeAttribute("aria-invalid"));
+function clearError() {
+  $("#error").hidden = true;
+  filters.querySelectorAll("[aria-invalid]").forEach((field) => field.removeAttribute("aria-invalid"));
 }
 
-// ------------------------------------------------------------------ les onglets
+// ------------------------------------------------------------------ tabs
 
-let actif = ONGLETS[0];
+let active = TABS[0];
 
-// Le filtre d'un onglet: les champs remplis que son endpoint accepte, en texte (l'API
-// prend "2024" comme 2024).
-function filtreDe(onglet) {
-  return Object.fromEntries(onglet.filtres
-    .map((nom) => [nom, filtres.elements[nom].value])
-    .filter(([, valeur]) => valeur !== ""));
+// A tab's filter: the filled fields its endpoint accepts, as text (the API takes
+// "2024" as 2024).
+function filterOf(tab) {
+  return Object.fromEntries(tab.filters
+    .map((name) => [name, filters.elements[name].value])
+    .filter(([, value]) => value !== ""));
 }
 
-async function charger(onglet, debut = performance.now()) {
-  onglet.requete?.abort(); // un filtre plus récent remplace la requête en cours
-  const requete = (onglet.requete = new AbortController());
-  const filtre = filtreDe(onglet);
-  const section = onglet.section;
-  section.dataset.etat = "chargement";
-  effacerErreur();
+async function load(tab, start = performance.now()) {
+  tab.request?.abort(); // a newer filter replaces the request in flight
+  const request = (tab.request = new AbortController());
+  const filter = filterOf(tab);
+  const section = tab.section;
+  section.dataset.state = "loading";
+  clearError();
   try {
-    const reponse = await appeler(`/${onglet.id}`, filtre, requete.signal);
-    const recu = performance.now();
-    onglet.reponse = reponse;
-    await Promise.all(onglet.blocs.map((bloc) => dessiner(bloc, reponse)));
-    // Mesuré après la peinture: l'image suivante, puis la fin de sa tâche.
-    await new Promise((fin) => requestAnimationFrame(() => setTimeout(fin)));
-    if (requete.signal.aborted) return;
-    onglet.dessine = JSON.stringify(filtre);
-    const rendu = Math.round(performance.now() - debut);
-    Object.assign(section.dataset, { etat: "pret", filtre: onglet.dessine, renduMs: rendu,
-      apiMs: Math.round(recu - debut) });
-    if (onglet !== actif) return; // fini en arrière-plan: rien à annoncer
-    $("#etat").textContent = `${onglet.titre} : ${onglet.blocs.length} graphiques en ${rendu} ms `
+    const response = await fetchJson(`/${tab.id}`, filter, request.signal);
+    const received = performance.now();
+    tab.response = response;
+    await Promise.all(tab.blocks.map((block) => draw(block, response)));
+    // Measured after painting: the next frame, then the end of its task.
+    await new Promise((end) => requestAnimationFrame(() => setTimeout(end)));
+    if (request.signal.aborted) return;
+    tab.drawn = JSON.stringify(filter);
+    const rendered = Math.round(performance.now() - start);
+    Object.assign(section.dataset, { state: "ready", filter: tab.drawn, renderMs: rendered,
+      apiMs: Math.round(received - start) });
+    if (tab !== active) return; // done in the background: nothing to announce
+    $("#status").textContent = `${tab.title} : ${tab.blocks.length} graphiques en ${rendered} ms `
       + `(dont ${section.dataset.apiMs} ms de réponse de l'API).`;
-  } catch (erreur) {
-    if (requete.signal.aborted) return;
-    section.dataset.etat = "erreur";
-    if (onglet === actif) montrerErreur(erreur); // sinon, l'onglet recharge à son retour
+  } catch (error) {
+    if (request.signal.aborted) return;
+    section.dataset.state = "error";
+    if (tab === active) showError(error); // otherwise the tab reloads when it comes back
   }
 }
 
-function afficher(onglet, debut) {
-  actif = onglet;
-  effacerErreur();
-  for (const autre of ONGLETS) {
-    autre.section.hidden = autre !== onglet;
-    autre.bouton.setAttribute("aria-selected", String(autre === onglet));
+function show(tab, start) {
+  active = tab;
+  clearError();
+  for (const other of TABS) {
+    other.section.hidden = other !== tab;
+    other.button.setAttribute("aria-selected", String(other === tab));
   }
-  onglet.bouton.scrollIntoView({ block: "nearest", inline: "nearest" });
-  // Un filtre sans effet sur cet onglet est grisé, pas effacé: les autres s'en servent.
-  for (const champ of filtres.elements) {
-    if (!champ.name) continue;
-    champ.disabled = !onglet.filtres.includes(champ.name);
-    champ.parentElement.title = champ.disabled ? "Sans effet sur cet onglet" : "";
+  tab.button.scrollIntoView({ block: "nearest", inline: "nearest" });
+  // A filter with no effect on this tab is greyed, not cleared: the others use it.
+  for (const field of filters.elements) {
+    if (!field.name) continue;
+    field.disabled = !tab.filters.includes(field.name);
+    field.parentElement.title = field.disabled ? "Sans effet sur cet onglet" : "";
   }
-  ecrireAdresse();
-  if (onglet.dessine !== JSON.stringify(filtreDe(onglet))) {
-    charger(onglet, debut);
+  writeAddress();
+  if (tab.drawn !== JSON.stringify(filterOf(tab))) {
+    load(tab, start);
   } else {
-    // Dessiné caché ou avant un redimensionnement: Plotly remesure son cadre.
-    onglet.section.querySelectorAll(".js-plotly-plot").forEach((g) => Plotly.Plots.resize(g));
+    // Drawn hidden or before a resize: Plotly measures its frame again.
+    tab.section.querySelectorAll(".js-plotly-plot").forEach((g) => Plotly.Plots.resize(g));
   }
 }
 
-// Un filtre a changé: chaque onglet est à redessiner, l'onglet ouvert tout de suite.
-function filtresChanges(debut) {
-  for (const onglet of ONGLETS) onglet.dessine = null;
-  ecrireAdresse();
-  charger(actif, debut);
+// A filter changed: every tab is to redraw, the open tab right away.
+function filtersChanged(start) {
+  for (const tab of TABS) tab.drawn = null;
+  writeAddress();
+  load(active, start);
 }
 
-// Le thème du système a changé: les graphiques dessinés prennent ses couleurs.
-function redessiner() {
-  for (const onglet of ONGLETS) {
-    if (onglet.reponse) onglet.blocs.forEach((bloc) => dessiner(bloc, onglet.reponse));
+// The system theme changed: the drawn charts take its colours.
+function redraw() {
+  for (const tab of TABS) {
+    if (tab.response) tab.blocks.forEach((block) => draw(block, tab.response));
   }
 }
 
-// ------------------------------------------------------------------ les filtres
+// ------------------------------------------------------------------ filters
 
-// Choisir une valeur d'un champ, même absente de sa liste (un lien d'un autre périmètre,
-// une ville d'un graphique): l'API juge.
-function choisir(champ, valeur) {
-  if (champ.tagName === "SELECT" && ![...champ.options].some((o) => o.value === valeur)) {
-    champ.add(new Option(`n° ${valeur}`, valeur));
+// Choose a field's value, even one missing from its list (a link from another scope,
+// a ville from a chart): the API judges.
+function choose(field, value) {
+  if (field.tagName === "SELECT" && ![...field.options].some((o) => o.value === value)) {
+    field.add(new Option(`n° ${value}`, value));
   }
-  champ.value = valeur;
+  field.value = value;
 }
 
-// Le clic sur un graphique: son filtre, comme si on l'avait choisi dans la barre.
-function poser(nom, code) {
-  const champ = filtres.elements[nom];
-  if (champ.value === String(code)) return;
-  choisir(champ, String(code));
-  filtresChanges(performance.now());
+// A click on a chart: its filter, as if chosen in the bar.
+function setFilter(name, code) {
+  const field = filters.elements[name];
+  if (field.value === String(code)) return;
+  choose(field, String(code));
+  filtersChanged(performance.now());
 }
 
-// Une pastille par filtre posé, chacune avec sa croix; grisée si l'onglet l'ignore.
-function afficherPuces() {
-  const poses = [...filtres.elements].filter((c) => c.name && c.value);
-  const texte = (c) => (c.tagName === "SELECT" ? c.selectedOptions[0].textContent
-    : c.type === "date" ? jour(c.value) : c.value);
-  $("#puces").replaceChildren(...poses.map((champ) => {
-    const nom = libelleDe(champ.name);
-    const puce = element("span", { className: "puce" }, `${nom} : ${texte(champ)}`,
-      element("button", { type: "button", textContent: "×", title: `Retirer le filtre ${nom}`,
-        ariaLabel: `Retirer le filtre ${nom}`, onclick: () => retirer(champ) }));
-    puce.dataset.champ = champ.name;
-    puce.classList.toggle("sans-effet", champ.disabled);
-    return puce;
+// One chip per set filter, each with its cross; greyed if the tab ignores it.
+function showChips() {
+  const applied = [...filters.elements].filter((c) => c.name && c.value);
+  const text = (c) => (c.tagName === "SELECT" ? c.selectedOptions[0].textContent
+    : c.type === "date" ? frenchDate(c.value) : c.value);
+  $("#chips").replaceChildren(...applied.map((field) => {
+    const name = labelOf(field.name);
+    const chip = element("span", { className: "chip" }, `${name} : ${text(field)}`,
+      element("button", { type: "button", textContent: "×", title: `Retirer le filtre ${name}`,
+        ariaLabel: `Retirer le filtre ${name}`, onclick: () => removeFilter(field) }));
+    chip.dataset.field = field.name;
+    chip.classList.toggle("no-effect", field.disabled);
+    return chip;
   }));
-  $("#plier").textContent = poses.length ? `Filtres (${poses.length})` : "Filtres";
+  $("#fold").textContent = applied.length ? `Filtres (${applied.length})` : "Filtres";
 }
 
-function retirer(champ) {
-  champ.value = "";
-  filtresChanges(performance.now());
+function removeFilter(field) {
+  field.value = "";
+  filtersChanged(performance.now());
 }
 
-// L'adresse garde l'onglet et les filtres (#performance?annee=2024): un lien se partage.
-function ecrireAdresse() {
-  const champs = [...filtres.elements].filter((c) => c.name && c.value);
-  const requete = new URLSearchParams(champs.map((c) => [c.name, c.value]));
-  history.replaceState(null, "", `#${actif.id}${champs.length ? `?${requete}` : ""}`);
-  afficherPuces();
+// The address keeps the tab and the filters (#performance?annee=2024): a link can be shared.
+function writeAddress() {
+  const fields = [...filters.elements].filter((c) => c.name && c.value);
+  const request = new URLSearchParams(fields.map((c) => [c.name, c.value]));
+  history.replaceState(null, "", `#${active.id}${fields.length ? `?${request}` : ""}`);
+  showChips();
 }
 
-function lireAdresse() {
-  const [id, requete] = location.hash.slice(1).split("?");
-  for (const [nom, valeur] of new URLSearchParams(requete)) {
-    const champ = filtres.elements[nom];
-    if (champ) choisir(champ, valeur);
+function readAddress() {
+  const [id, request] = location.hash.slice(1).split("?");
+  for (const [name, value] of new URLSearchParams(request)) {
+    const field = filters.elements[name];
+    if (field) choose(field, value);
   }
-  return ONGLETS.find((onglet) => onglet.id === id) ?? ONGLETS[0];
+  return TABS.find((tab) => tab.id === id) ?? TABS[0];
 }
 
-function remplir(select, options) {
-  select.length = 1; // garde « Tous »
-  for (const [valeur, texte] of options) select.add(new Option(texte, valeur));
+function fill(select, options) {
+  select.length = 1; // keeps « Tous »
+  for (const [value, text] of options) select.add(new Option(text, value));
 }
 
-function remplirFiltres(choix) {
+function fillFilters(choices) {
   utilisateurs.clear();
-  for (const u of choix.utilisateurs) utilisateurs.set(u.id_utilisateur, u.name ?? `n° ${u.id_utilisateur}`);
-  const personne = (u) => [u.id_utilisateur, `${nomUtilisateur(u.id_utilisateur)} (${u.role ?? "?"})`];
-  // Un délégué n'a personne sous lui: les responsables sont les autres rôles.
-  remplir(filtres.elements.id_responsable,
-    choix.utilisateurs.filter((u) => u.role !== "DEL").map(personne));
-  remplir(filtres.elements.id_utilisateur, choix.utilisateurs.map(personne));
-  remplir(filtres.elements.gamme, choix.gammes.map((g) => [g.code, g.label]));
-  remplir(filtres.elements.region, choix.regions.map((r) => [r.code, r.label]));
-  remplir(filtres.elements.mois, MOIS.map((nom, i) => [i + 1, nom]));
+  for (const u of choices.utilisateurs) utilisateurs.set(u.id_utilisateur, u.name ?? `n° ${u.id_utilisateur}`);
+  const person = (u) => [u.id_utilisateur, `${utilisateurName(u.id_utilisateur)} (${u.role ?? "?"})`];
+  // A delegue has nobody under them: the responsables are the other roles.
+  fill(filters.elements.id_responsable,
+    choices.utilisateurs.filter((u) => u.role !== "DEL").map(person));
+  fill(filters.elements.id_utilisateur, choices.utilisateurs.map(person));
+  fill(filters.elements.gamme, choices.gammes.map((g) => [g.code, g.label]));
+  fill(filters.elements.region, choices.regions.map((r) => [r.code, r.label]));
+  fill(filters.elements.mois, MOIS.map((name, i) => [i + 1, name]));
 }
 
-// ------------------------------------------------------------------ les exports
+// ------------------------------------------------------------------ exports
 
-// Un bloc en CSV ou l'onglet en classeur Excel (SPEC §12): la même requête que ses
-// graphiques, un autre Accept; le nom du fichier est celui que l'API donne.
-async function telecharger(onglet, format, bloc) {
-  effacerErreur();
-  const chemin = `/${onglet.id}${bloc ? `?block=${encodeURIComponent(bloc.chemin ?? bloc.cle)}` : ""}`;
+// A block as CSV or the tab as an Excel workbook (SPEC §12): the same request as its
+// charts, another Accept; the file name is the one the API gives.
+async function downloadExport(tab, format, block) {
+  clearError();
+  const path = `/${tab.id}${block ? `?block=${encodeURIComponent(block.path ?? block.key)}` : ""}`;
   try {
-    const reponse = await requete(chemin, filtreDe(onglet), { accept: EXPORTS[format] });
-    const disposition = reponse.headers.get("Content-Disposition") ?? "";
-    const nom = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `visites-${onglet.id}`;
-    const lien = element("a", { href: URL.createObjectURL(await reponse.blob()), download: nom });
-    lien.click();
-    setTimeout(() => URL.revokeObjectURL(lien.href), 60_000);
-  } catch (erreur) {
-    montrerErreur(erreur);
+    const response = await request(path, filterOf(tab), { accept: EXPORTS[format] });
+    const disposition = response.headers.get("Content-Disposition") ?? "";
+    const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `visites-${tab.id}`;
+    const link = element("a", { href: URL.createObjectURL(await response.blob()), download: name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  } catch (error) {
+    showError(error);
   }
 }
 
-// ------------------------------------------------------------------ la page
+// ------------------------------------------------------------------ page
 
-function demanderJeton() {
-  sessionStorage.removeItem(CLE_JETON);
-  $("#connexion").hidden = false;
-  $("#tableau").hidden = true;
-  $("#deconnexion").hidden = true;
-  $("#jeton").focus();
+function askToken() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  $("#sign-in").hidden = false;
+  $("#board").hidden = true;
+  $("#sign-out").hidden = true;
+  $("#token").focus();
 }
 
-async function ouvrir() {
-  effacerErreur();
+async function openBoard() {
+  clearError();
   try {
-    const [choix, instantane] = await Promise.all([appeler("/dashboard/choices"),
-      appeler("/snapshot")]);
-    remplirFiltres(choix);
-    const cree = new Date(instantane.created_at).toLocaleString("fr-FR");
-    $("#instantane").textContent = `Données de l'instantané du ${cree}`;
-  } catch (erreur) {
-    montrerErreur(erreur);
+    const [choices, snapshot] = await Promise.all([fetchJson("/dashboard/choices"),
+      fetchJson("/snapshot")]);
+    fillFilters(choices);
+    const created = new Date(snapshot.created_at).toLocaleString("fr-FR");
+    $("#snapshot").textContent = `Données de l'instantané du ${created}`;
+  } catch (error) {
+    showError(error);
     return;
   }
-  $("#connexion").hidden = true;
-  $("#tableau").hidden = false;
-  $("#deconnexion").hidden = false;
-  for (const onglet of ONGLETS) onglet.dessine = null;
-  afficher(lireAdresse());
+  $("#sign-in").hidden = true;
+  $("#board").hidden = false;
+  $("#sign-out").hidden = false;
+  for (const tab of TABS) tab.drawn = null;
+  show(readAddress());
 }
 
-// Une carte par bloc: son titre, son bouton CSV, son graphique, son tableau s'il est long.
-function carte(onglet, bloc) {
-  bloc.cliquable = Boolean(bloc.clic) && onglet.filtres.includes(bloc.clic.champ);
-  bloc.poser = (code) => poser(bloc.clic.champ, code);
-  bloc.graphe = element("div", { className: "graphe" });
-  bloc.tableau = element("table", { className: "detail" });
-  bloc.article = element("article", { className: ["bloc", bloc.large && "large",
-    bloc.cliquable && "cliquable"].filter(Boolean).join(" ") },
-  element("div", { className: "entete" }, element("h2", { textContent: bloc.titre }),
+// One card per block: its title, its CSV button, its chart, its table if it is long.
+function card(tab, block) {
+  block.clickable = Boolean(block.click) && tab.filters.includes(block.click.field);
+  block.setFilter = (code) => setFilter(block.click.field, code);
+  block.chart = element("div", { className: "block-chart" });
+  block.table = element("table", { className: "detail" });
+  block.article = element("article", { className: ["block", block.wide && "wide",
+    block.clickable && "clickable"].filter(Boolean).join(" ") },
+  element("div", { className: "block-heading" }, element("h2", { textContent: block.title }),
     element("button", { type: "button", className: "csv", textContent: "CSV",
       title: "Télécharger ce bloc (CSV pour Excel)",
-      onclick: () => telecharger(onglet, "csv", bloc) })),
-  element("div", { className: "contenu" }, bloc.graphe,
-    element("div", { className: "defile" }, bloc.tableau)),
-  element("p", { className: "sans-donnee", textContent: "Aucune donnée pour ces filtres." }));
-  bloc.article.dataset.bloc = bloc.cle;
-  if (bloc.cliquable) {
-    bloc.article.title = `Cliquer pour filtrer par ${libelleDe(bloc.clic.champ).toLowerCase()}`;
+      onclick: () => downloadExport(tab, "csv", block) })),
+  element("div", { className: "block-body" }, block.chart,
+    element("div", { className: "table-scroll" }, block.table)),
+  element("p", { className: "no-data", textContent: "Aucune donnée pour ces filtres." }));
+  block.article.dataset.block = block.key;
+  if (block.clickable) {
+    block.article.title = `Cliquer pour filtrer par ${labelOf(block.click.field).toLowerCase()}`;
   }
-  return bloc.article;
+  return block.article;
 }
 
-// Les onglets et leurs cartes, faits une fois depuis ONGLETS.
-function construire() {
-  for (const onglet of ONGLETS) {
-    onglet.bouton = element("button", { type: "button", textContent: onglet.titre,
-      onclick: (e) => afficher(onglet, e.timeStamp) });
-    onglet.bouton.setAttribute("role", "tab");
-    onglet.bouton.dataset.onglet = onglet.id;
-    $("#onglets").append(onglet.bouton);
-    onglet.section = element("section", { hidden: true },
-      ...onglet.blocs.map((bloc) => carte(onglet, bloc)));
-    onglet.section.dataset.onglet = onglet.id;
-    $("#sections").append(onglet.section);
+// The tabs and their cards, made once from TABS.
+function build() {
+  for (const tab of TABS) {
+    tab.button = element("button", { type: "button", textContent: tab.title,
+      onclick: (e) => show(tab, e.timeStamp) });
+    tab.button.setAttribute("role", "tab");
+    tab.button.dataset.tab = tab.id;
+    $("#tabs").append(tab.button);
+    tab.section = element("section", { hidden: true },
+      ...tab.blocks.map((block) => card(tab, block)));
+    tab.section.dataset.tab = tab.id;
+    $("#sections").append(tab.section);
   }
 }
 
-Plotly.register(FRANCAIS);
-construire();
-filtres.addEventListener("change", (e) => filtresChanges(e.timeStamp));
-// « reset » précède la remise à zéro des champs: on recharge juste après.
-filtres.addEventListener("reset", () => setTimeout(() => filtres.dispatchEvent(new Event("change"))));
-$("#plier").addEventListener("click", () => {
-  const ouvert = $("#plier").getAttribute("aria-expanded") === "true";
-  $("#plier").setAttribute("aria-expanded", String(!ouvert));
+Plotly.register(FRENCH);
+build();
+filters.addEventListener("change", (e) => filtersChanged(e.timeStamp));
+// « reset » comes before the fields are cleared: reload just after.
+filters.addEventListener("reset", () => setTimeout(() => filters.dispatchEvent(new Event("change"))));
+$("#fold").addEventListener("click", () => {
+  const expanded = $("#fold").getAttribute("aria-expanded") === "true";
+  $("#fold").setAttribute("aria-expanded", String(!expanded));
 });
-$("#excel").addEventListener("click", () => telecharger(actif, "excel"));
-$("#connexion").addEventListener("submit", (e) => {
+$("#excel").addEventListener("click", () => downloadExport(active, "excel"));
+$("#sign-in").addEventListener("submit", (e) => {
   e.preventDefault();
-  sessionStorage.setItem(CLE_JETON, $("#jeton").value.trim());
-  $("#jeton").value = "";
-  ouvrir();
+  sessionStorage.setItem(TOKEN_KEY, $("#token").value.trim());
+  $("#token").value = "";
+  openBoard();
 });
-$("#deconnexion").addEventListener("click", demanderJeton);
-window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redessiner);
-if (sessionStorage.getItem(CLE_JETON)) ouvrir();
-else demanderJeton();
+$("#sign-out").addEventListener("click", askToken);
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redraw);
+if (sessionStorage.getItem(TOKEN_KEY)) openBoard();
+else askToken();

@@ -74,17 +74,17 @@ def test_every_tab_charts_the_api_numbers_and_redraws_on_a_filter(
     year = server.answer("performance", {}).json()["nombre_compte_visite_par_jour"][0]
     page.fill("input[name=annee]", year["date_visite"][:4])
     page.press("input[name=annee]", "Tab")  # a typed field changes when left
-    filtre = {"region": busiest["code_region_partenaire"], "annee": year["date_visite"][:4]}
-    wait_drawn(page, "data", filtre)
-    filtered = server.charts_match(page, "data", filtre)["statistiques"]
+    filters = {"region": busiest["code_region_partenaire"], "annee": year["date_visite"][:4]}
+    wait_drawn(page, "data", filters)
+    filtered = server.charts_match(page, "data", filters)["statistiques"]
     assert counters({"statistiques": filtered}) != counters({"statistiques": stats})
-    assert [r["code_region_partenaire"] for r in filtered["region"]] == [filtre["region"]]
+    assert [r["code_region_partenaire"] for r in filtered["region"]] == [filters["region"]]
 
     paints = []
     for tab in TABS:
-        page.click(f"#onglets button[data-onglet={tab}]")
+        page.click(f"#tabs button[data-tab={tab}]")
         # SPEC §6: /evaluation has no region filter, so the page leaves it out.
-        sent = {"annee": filtre["annee"]} if tab == "evaluation" else filtre
+        sent = {"annee": filters["annee"]} if tab == "evaluation" else filters
         wait_drawn(page, tab, sent)
         server.charts_match(page, tab, sent)
         paints.append((tab, *first_paint(page, tab)))
@@ -103,9 +103,9 @@ def test_a_wrong_token_is_refused_in_french(server: Server, visit: Visit) -> Non
     sign_in(visit, server, token="pas-un-jeton")
     assert server.answer("data", {}, token="pas-un-jeton").status_code == 401
     page = visit.page
-    page.wait_for_selector("#erreur:not([hidden])")
-    assert page.text_content("#erreur") == "Jeton refusé : ce jeton n'est pas (ou plus) valide."
-    assert page.is_visible("#connexion") and not page.is_visible("#tableau")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.text_content("#error") == "Jeton refusé : ce jeton n'est pas (ou plus) valide."
+    assert page.is_visible("#sign-in") and not page.is_visible("#board")
     assert page.evaluate("() => sessionStorage.length") == 0
     visit.assert_clean(401)
 
@@ -120,9 +120,9 @@ def test_a_refused_filter_names_its_fields_by_their_labels(server: Server, visit
     refused = server.answer("performance", body).json()
     assert refused["field"] == "start_date" and "end_date" in refused["detail"]
     page.wait_for_function(
-        "() => document.querySelector('section[data-onglet=performance]').dataset.etat === 'erreur'"
+        "() => document.querySelector('section[data-tab=performance]').dataset.state === 'error'"
     )
-    assert page.text_content("#erreur") == (
+    assert page.text_content("#error") == (
         "Filtre refusé : « Date de début » (01/06/2025) est après « Date de fin » (01/01/2025)."
     )
     assert page.get_attribute("input[name=start_date]", "aria-invalid") == "true"
@@ -131,8 +131,8 @@ def test_a_refused_filter_names_its_fields_by_their_labels(server: Server, visit
     page.fill("input[name=annee]", "3000")
     page.press("input[name=annee]", "Tab")
     assert server.answer("performance", {"annee": "3000"}).json()["field"] == "annee"
-    page.wait_for_function("() => document.querySelector('#erreur').textContent.includes('Année')")
-    assert page.text_content("#erreur") == "Filtre refusé : « Année » doit valoir au plus 2100."
+    page.wait_for_function("() => document.querySelector('#error').textContent.includes('Année')")
+    assert page.text_content("#error") == "Filtre refusé : « Année » doit valoir au plus 2100."
     visit.assert_clean(400)
 
 
@@ -142,8 +142,8 @@ def test_a_user_outside_the_tokens_team_is_refused_in_french(server: Server, vis
     body = {"id_utilisateur": str(server.outsider)}
     assert server.answer("users", body, token=server.scoped).status_code == 403
     page = visit.page
-    page.wait_for_selector("#erreur:not([hidden])")
-    assert page.text_content("#erreur") == (
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.text_content("#error") == (
         f"Accès refusé : « Utilisateur » n° {server.outsider} n'est pas dans l'équipe de ce jeton."
     )
     visit.assert_clean(403)
@@ -163,16 +163,16 @@ def test_no_rows_say_no_data_and_a_block_of_zeros_is_drawn(server: Server, visit
     least = charts.pop("delegues_moins_nombre_visites")
     assert not least["empty"] and least["traces"][0]["x"] == [0] * len(reps)
     assert least["texts"] == ["0"] * len(reps), "each zero is written at its bar"
-    assert page.is_visible("article[data-bloc=delegues_moins_nombre_visites] .graphe")
+    assert page.is_visible("article[data-block=delegues_moins_nombre_visites] .block-chart")
     assert all(chart["empty"] and not chart["traces"] for chart in charts.values())
-    messages = page.locator("section[data-onglet=performance] .sans-donnee:visible")
+    messages = page.locator("section[data-tab=performance] .no-data:visible")
     assert messages.all_text_contents() == ["Aucune donnée pour ces filtres."] * len(charts)
 
-    page.click("#onglets button[data-onglet=data]")
+    page.click("#tabs button[data-tab=data]")
     wait_drawn(page, "data", {"annee": "1901"})
     server.charts_match(page, "data", {"annee": "1901"})
     data = page.evaluate(READ_CHARTS, "data")
-    assert not data["compteurs"]["empty"], "18 counters at 0 are 18 figures"
+    assert not data["counters"]["empty"], "18 counters at 0 are 18 figures"
     assert data["region"]["empty"] and data["gammes"]["empty"]
     visit.assert_clean()
 
@@ -182,7 +182,7 @@ def test_no_rows_say_no_data_and_a_block_of_zeros_is_drawn(server: Server, visit
 
 # The treemap's largest city tile: its index among the tiles, and its id ("row/city").
 LARGEST_CITY_TILE = """() => {
-  const tiles = [...document.querySelectorAll('article[data-bloc=region] g.slice')];
+  const tiles = [...document.querySelectorAll('article[data-block=region] g.slice')];
   const area = (t) => { const r = t.getBoundingClientRect(); return r.width * r.height; };
   const cities = tiles.filter((t) => /^\\d+\\/\\d+$/.test(t.__data__?.data?.id ?? ''));
   const largest = cities.reduce((a, b) => (area(b) > area(a) ? b : a));
@@ -193,7 +193,7 @@ LARGEST_CITY_TILE = """() => {
 def chips(visit: Visit) -> list[str]:
     """The chips' texts, without their remove buttons."""
     return visit.page.evaluate(
-        "() => [...document.querySelectorAll('#puces .puce')].map(c => c.firstChild.textContent)"
+        "() => [...document.querySelectorAll('#chips .chip')].map(c => c.firstChild.textContent)"
     )
 
 
@@ -202,33 +202,33 @@ def test_clicking_a_chart_filters_by_it_and_a_chip_removes_it(server: Server, vi
     sign_in(visit, server, "#performance")
     wait_drawn(page, "performance", {})
     regions = server.answer("performance", {}).json()["nombre_visites_par_region"]
-    click_at(page, "article[data-bloc=nombre_visites_par_region] .point >> nth=1")
+    click_at(page, "article[data-block=nombre_visites_par_region] .point >> nth=1")
     region = regions[1]
-    filtre = {"region": region["code_region_partenaire"]}
-    wait_drawn(page, "performance", filtre)
-    assert page.url.endswith(f"#performance?region={filtre['region']}")
+    filters = {"region": region["code_region_partenaire"]}
+    wait_drawn(page, "performance", filters)
+    assert page.url.endswith(f"#performance?region={filters['region']}")
     assert chips(visit) == [f"Région : {region['region']}"]
-    server.charts_match(page, "performance", filtre)
+    server.charts_match(page, "performance", filters)
 
     # The most active user, within that region: a second filter, a second chip.
-    top = server.answer("performance", filtre).json()["utilisateurs_plus_grand_nombre_visites"]
-    click_at(page, "article[data-bloc=utilisateurs_plus_grand_nombre_visites] .point >> nth=0")
-    both = {**filtre, "id_utilisateur": str(top[0]["id_utilisateur"])}
+    top = server.answer("performance", filters).json()["utilisateurs_plus_grand_nombre_visites"]
+    click_at(page, "article[data-block=utilisateurs_plus_grand_nombre_visites] .point >> nth=0")
+    both = {**filters, "id_utilisateur": str(top[0]["id_utilisateur"])}
     wait_drawn(page, "performance", both)
     assert page.locator("select[name=id_utilisateur]").input_value() == both["id_utilisateur"]
     assert len(chips(visit)) == 2 and chips(visit)[0].startswith("Utilisateur : ")
 
     # A treemap tile is a city: the API has no city filter, so it filters by its region.
-    page.click("#onglets button[data-onglet=data]")
-    page.click("#puces .puce[data-champ=id_utilisateur] button")
-    page.click("#puces .puce[data-champ=region] button")
+    page.click("#tabs button[data-tab=data]")
+    page.click("#chips .chip[data-field=id_utilisateur] button")
+    page.click("#chips .chip[data-field=region] button")
     wait_drawn(page, "data", {})
     assert chips(visit) == [] and page.url.endswith("#data")
     regions = server.answer("data", {}).json()["statistiques"]["region"]
     index, node = page.evaluate(LARGEST_CITY_TILE)
     row, column = (int(n) for n in node.split("/"))  # the page's tile ids: row/city
     city = regions[row]["ville"][column]
-    tile = f"article[data-bloc=region] g.slice >> nth={index}"
+    tile = f"article[data-block=region] g.slice >> nth={index}"
     assert (page.locator(tile).text_content() or "").startswith(city["ville"])
     click_at(page, tile)
     code = city["code_region_partenaire"]
@@ -244,13 +244,13 @@ def test_each_chart_downloads_its_csv_and_each_tab_its_workbook(
     server: Server, visit: Visit
 ) -> None:
     page = visit.page
-    filtre = {"region": "RE00006"}
+    filters = {"region": "RE00006"}
     sign_in(visit, server, "#partenaire?region=RE00006")
-    wait_drawn(page, "partenaire", filtre)
+    wait_drawn(page, "partenaire", filters)
     with page.expect_download() as csv_download:
-        page.click("article[data-bloc=region_partenaire] button.csv")
+        page.click("article[data-block=region_partenaire] button.csv")
     expected = server.answer(
-        "partenaire", filtre, accept="text/csv", query="?block=region_partenaire"
+        "partenaire", filters, accept="text/csv", query="?block=region_partenaire"
     )
     assert expected.status_code == 200
     name = re.search(r'filename="([^"]+)"', expected.headers["content-disposition"])
@@ -264,7 +264,7 @@ def test_each_chart_downloads_its_csv_and_each_tab_its_workbook(
         r"visites-partenaire-region_RE00006-\d{8}\.xlsx", excel_download.value.suggested_filename
     )
     mine = openpyxl.load_workbook(io.BytesIO(Path(excel_download.value.path()).read_bytes()))
-    served = server.answer("partenaire", filtre, accept=XLSX)
+    served = server.answer("partenaire", filters, accept=XLSX)
     theirs = openpyxl.load_workbook(io.BytesIO(served.content))
     assert mine.sheetnames == theirs.sheetnames and len(mine.sheetnames) == 5
     for sheet in mine.sheetnames:
@@ -279,8 +279,8 @@ def test_plotly_speaks_french_and_has_no_share_button(server: Server, visit: Vis
     page = visit.page
     sign_in(visit, server, "#invest")
     wait_drawn(page, "invest", {})
-    page.hover("article[data-bloc=budget_par_gamme] .graphe")
-    titles = page.locator("article[data-bloc=budget_par_gamme] .modebar-btn")
+    page.hover("article[data-block=budget_par_gamme] .block-chart")
+    titles = page.locator("article[data-block=budget_par_gamme] .modebar-btn")
     assert {t.get_attribute("data-title") for t in titles.all()} == {
         "Télécharger l'image (PNG)",
         "Zoomer",
@@ -292,16 +292,16 @@ def test_plotly_speaks_french_and_has_no_share_button(server: Server, visit: Vis
     answer = server.answer("invest", {}).json()["budget_par_gamme"]
     chart = page.evaluate(READ_CHARTS, "invest")["budget_par_gamme"]
     assert chart["texts"] == [french(row["budget"]) for row in answer]
-    axis = page.locator("article[data-bloc=budget_par_gamme] .g-xtitle").text_content()
+    axis = page.locator("article[data-block=budget_par_gamme] .g-xtitle").text_content()
     assert axis == "MAD"
-    ticks = page.locator("article[data-bloc=budget_par_gamme] .xtick text").all_text_contents()
+    ticks = page.locator("article[data-block=budget_par_gamme] .xtick text").all_text_contents()
     assert any("\u202f" in tick for tick in ticks) and not any(
         re.search(r"[kMG]$|,\d{3}", tick) for tick in ticks
     ), ticks
-    page.click("#onglets button[data-onglet=partenaire]")
+    page.click("#tabs button[data-tab=partenaire]")
     wait_drawn(page, "partenaire", {})
     average = server.answer("partenaire", {}).json()["Nombre_de_visites_moyen"]
-    number = page.locator("article[data-bloc=Nombre_de_visites_moyen] .number").text_content()
+    number = page.locator("article[data-block=Nombre_de_visites_moyen] .number").text_content()
     assert number == f"{french(average, 2)} visites"
     visit.assert_clean()
 
@@ -318,19 +318,19 @@ def test_dark_mode_follows_the_system(server: Server, browser: Browser, tmp_path
         wait_drawn(page, "performance", {})
         colours = """() => ({
           page: getComputedStyle(document.documentElement).backgroundColor,
-          card: getComputedStyle(document.querySelector('.bloc')).backgroundColor,
+          card: getComputedStyle(document.querySelector('.block')).backgroundColor,
           tick: getComputedStyle(document.querySelector(
-            'article[data-bloc=nombre_visites_par_region] .ytick text')).fill,
+            'article[data-block=nombre_visites_par_region] .ytick text')).fill,
         })"""
         dark = page.evaluate(colours)
         assert luminance(dark["page"]) < 0.2 and luminance(dark["card"]) < 0.3
         assert luminance(dark["tick"]) > 0.7, "chart text is light on dark"
-        page.screenshot(path=tmp_path / "sombre.png", full_page=True)
+        page.screenshot(path=tmp_path / "dark.png", full_page=True)
         # The system turns light: the charts redraw in its colours, without a reload.
         page.emulate_media(color_scheme="light")
         page.wait_for_function(
             """() => getComputedStyle(document.querySelector(
-                 'article[data-bloc=nombre_visites_par_region] .ytick text')).fill
+                 'article[data-block=nombre_visites_par_region] .ytick text')).fill
                !== 'rgb(226, 232, 240)'"""
         )
         light = page.evaluate(colours)

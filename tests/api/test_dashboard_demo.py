@@ -56,7 +56,7 @@ def report(width: int, paints: list[tuple[str, int, int]], folder: Path) -> None
 
 
 def open_tab(page: Page, server: Server, tab: str) -> None:
-    page.click(f"#onglets button[data-onglet={tab}]")
+    page.click(f"#tabs button[data-tab={tab}]")
     wait_drawn(page, tab, {})
     server.charts_match(page, tab, {})
     page.wait_for_timeout(600)  # treemaps and sunbursts end their transition
@@ -95,26 +95,26 @@ def test_a_phone_gets_one_column_folded_filters_and_scrolling_tabs(
         page = visit.page
         sign_in(visit, server, "#evaluation")
         wait_drawn(page, "evaluation", {})
-        assert page.is_visible("#plier") and not page.is_visible("#filtres")
-        page.click("#plier")
+        assert page.is_visible("#fold") and not page.is_visible("#filters")
+        page.click("#fold")
         assert page.is_visible("select[name=region]")
-        page.screenshot(path=tmp_path / "390-filtres.png")
-        page.click("#plier")
-        assert not page.is_visible("#filtres")
+        page.screenshot(path=tmp_path / "390-filters.png")
+        page.click("#fold")
+        assert not page.is_visible("#filters")
         tabs = page.evaluate(
-            "() => { const n = document.querySelector('#onglets');"
+            "() => { const n = document.querySelector('#tabs');"
             " return [n.scrollWidth, n.clientWidth, getComputedStyle(n).overflowX]; }"
         )
         assert tabs[0] > tabs[1] and tabs[2] == "auto", "the tabs scroll sideways"
         for tab in TABS:
             open_tab(page, server, tab)
             paints.append((tab, *first_paint(page, tab)))
-            button = page.locator(f"#onglets button[data-onglet={tab}]").bounding_box()
+            button = page.locator(f"#tabs button[data-tab={tab}]").bounding_box()
             assert button and button["x"] >= 0 and button["x"] + button["width"] <= NARROW["width"]
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= NARROW["width"], f"{tab} scrolls sideways: {width} px"
             columns = page.evaluate(
-                f"""() => [...document.querySelectorAll('section[data-onglet={tab}] article')]
+                f"""() => [...document.querySelectorAll('section[data-tab={tab}] article')]
                      .map(a => {{ const r = a.getBoundingClientRect();
                                  return [Math.round(r.left), Math.round(r.width)]; }})"""
             )
