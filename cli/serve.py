@@ -1,7 +1,8 @@
 """``visites serve``: the HTTP API under uvicorn; on a fresh machine, demo data first.
 
 Start-up (docs/api.md): the port is bound first, so a busy one fails at once; then the
-first run's demo data and token; a quick look at the current snapshot's manifest; then
+first run's demo data and token; a quick look at the current snapshot's manifest (if
+CURRENT names nothing sound, the newest sound snapshot serves until it does); then
 uvicorn on the bound socket. Each worker opens the snapshot's serving database in the
 background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
 """
@@ -21,7 +22,7 @@ import uvicorn.config
 
 from config import Settings
 from engine import NoSnapshot, SnapshotRefused
-from engine.engine import current_manifest
+from engine.engine import current_manifest, newest_good_manifest
 from security.tokens import TokenError, create_token, read_tokens
 from snapshot.layout import BadCurrent, current_id
 
@@ -91,7 +92,10 @@ def listen(host: str, port: int) -> socket.socket:
 def ensure_demo_snapshot(settings: Settings) -> None:
     """On a fresh machine, ``visites demo`` first, in a process of its own: generating
     data takes memory (and imports) that the server then need not keep."""
-    if current_id(settings.data_dir) is not None:
+    try:
+        if current_id(settings.data_dir) is not None:
+            return
+    except BadCurrent:  # a snapshot was published: check_current falls back to one
         return
     print(
         f"visites serve: no snapshot in {settings.data_dir}: publishing demo data...",
@@ -121,6 +125,22 @@ def ensure_token(settings: Settings) -> None:
     print(secret, flush=True)
 
 
+def check_current(settings: Settings) -> None:
+    """Fails (``SnapshotRefused``, ``BadCurrent``) only if CURRENT names nothing sound
+    and no other snapshot can serve meanwhile; the engine falls back the same way."""
+    try:
+        current_manifest(settings.data_dir)
+    except (SnapshotRefused, BadCurrent) as error:
+        fallback = newest_good_manifest(settings.data_dir)
+        if fallback is None:
+            raise
+        print(
+            f"visites serve: {error}; serving {fallback.id}, the newest sound snapshot, "
+            "until CURRENT names one",
+            file=sys.stderr,
+        )
+
+
 def refused(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, before anything starts (argparse takes any int)."""
     if not 1 <= args.port <= MAX_PORT:
@@ -144,8 +164,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     try:
         ensure_demo_snapshot(settings)
+        check_current(settings)
         ensure_token(settings)
-        current_manifest(settings.data_dir)
     except (DemoFailed, TokenError, NoSnapshot, SnapshotRefused, BadCurrent, OSError) as error:
         print(f"visites serve: failed: {error}", file=sys.stderr)
         return 1

@@ -36,21 +36,38 @@ def table_path(folder: Path, table: str) -> Path:
 
 
 class BadCurrent(Exception):
-    """CURRENT is there but names no snapshot (a directory, bytes that are no text)."""
+    """CURRENT is there but names no snapshot (a directory, bytes that are no text, a
+    line that cannot be a snapshot id)."""
+
+
+# A snapshot id is a timestamp (manifest.py); anything far longer is not one, and is
+# neither read whole nor repeated whole in a message.
+MAX_ID = 200
 
 
 def current_id(data_dir: Path) -> str | None:
     """The id CURRENT names, or None when no snapshot was ever published."""
     path = data_dir / CURRENT
+
+    def bad(what: str) -> BadCurrent:
+        fix = "remove it, or write a snapshot id in it"
+        return BadCurrent(f"{path} names no snapshot ({what}): {fix}")
+
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_ID + 1)
     except FileNotFoundError:
         return None
-    except (IsADirectoryError, UnicodeDecodeError) as error:
-        what = "a directory" if isinstance(error, IsADirectoryError) else "not UTF-8 text"
-        raise BadCurrent(
-            f"{path} names no snapshot (it is {what}): remove it, or write a snapshot id in it"
-        ) from None
+    except IsADirectoryError:
+        raise bad("it is a directory") from None
+    if len(raw) > MAX_ID:
+        raise bad(f"it holds over {MAX_ID} bytes, starting {raw[:40]!r}")
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8 text") from None
+    if "/" in text or "\n" in text or text.startswith("."):
+        raise bad(f"it holds {text!r}")
     return text or None
 
 
