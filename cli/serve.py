@@ -10,6 +10,7 @@ background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import os
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 import uvicorn
 import uvicorn.config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from config import Settings
 from engine import NoSnapshot, SnapshotRefused
@@ -71,6 +73,44 @@ def log_config() -> dict[str, Any]:
         "propagate": False,
     }
     return config
+
+
+class BoundedHttp(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1, but a request must arrive whole within ``timeout_keep_alive``
+    (VISITES_REQUEST_TIMEOUT) of the connection's opening or its previous answer, else
+    the connection is closed: uvicorn bounds only the idle time after an answer, so a
+    client sending half a request held its connection for ever."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()  # the next request on this connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.timeout_keep_alive, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -179,5 +219,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         access_log=False,  # ours is structured and knows the cache outcome
         log_config=log_config(),
+        http=BoundedHttp,
+        timeout_keep_alive=settings.request_timeout,
+        limit_concurrency=settings.max_connections,
     )
     return 0
