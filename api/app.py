@@ -17,8 +17,15 @@ from prometheus_client import CollectorRegistry
 
 from api.access import access_log
 from api.auth import authenticator, require_admin, scraper
-from api.cache import AnswerCache
-from api.errors import MAX_BODY, FieldError, field_error_response, not_ready_response
+from api.cache import AnswerCache, Gate
+from api.errors import (
+    MAX_BODY,
+    FieldError,
+    Overloaded,
+    field_error_response,
+    not_ready_response,
+    overloaded_response,
+)
 from api.headers import nosniff
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
@@ -45,7 +52,11 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
     until then the data endpoints answer 503 with ``Retry-After``."""
     tokens = TokenRing(settings.tokens_path)
     cache: AnswerCache[Answer] = AnswerCache(
-        settings.cache_size, settings.cache_bytes, size=lambda answer: len(answer.body)
+        settings.cache_size,
+        settings.cache_bytes,
+        size=lambda answer: len(answer.body),
+        # As many computations as DuckDB has threads: more would only share them.
+        gate=Gate(settings.threads, settings.queue),
     )
 
     async def swap() -> None:
@@ -95,7 +106,11 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             *page_routes(statistics),
         ],
         dependencies=dependencies,
-        exception_handlers={FieldError: field_error_response, NotReady: not_ready_response},
+        exception_handlers={
+            FieldError: field_error_response,
+            NotReady: not_ready_response,
+            Overloaded: overloaded_response,
+        },
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,

@@ -15,16 +15,23 @@ still being computed then is stored, never asked for again, and evicted in turn)
 Answers differ in size by orders of magnitude (a daily series against a dozen counters),
 so a bound in entries alone says nothing of memory: the bytes are bounded too, and an
 answer larger than that whole bound is served but never kept (``oversized`` counts them).
+
+A miss computes through the ``Gate``: at most ``slots`` computations run and ``queue``
+more wait; one more is refused at once (``Overloaded``, a 503) rather than queued
+behind minutes of work. Hits and requests joining a pending computation never wait, and
+neither do ``/health`` and ``/ready``, which do not go through the cache.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import Generic, NamedTuple, TypeVar
+from collections.abc import Callable, Coroutine, Hashable
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import anyio.to_thread
+
+from api.errors import Overloaded
 
 V = TypeVar("V")
 
@@ -37,12 +44,46 @@ class AnswerKey(NamedTuple):
     scope: int | None  # the token's manager, None for an unscoped token
 
 
+class Gate:
+    """Bounds the engine's computations: ``slots`` at a time, ``queue`` more waiting."""
+
+    def __init__(self, slots: int, queue: int) -> None:
+        self.slots = slots
+        self.queue = queue
+        self.admitted = 0  # running or waiting
+        self.rejected = 0
+        self._free = asyncio.Semaphore(slots)
+
+    @property
+    def waiting(self) -> int:
+        return max(0, self.admitted - self.slots)
+
+    def admit(self, compute: Callable[[], V]) -> Coroutine[Any, Any, V]:
+        """``compute`` in a worker thread once a slot is free; counted from now, so a
+        burst arriving in one turn of the loop is bounded too."""
+        if self.admitted >= self.slots + self.queue:
+            self.rejected += 1
+            raise Overloaded(f"{self.slots} computations running and {self.queue} waiting")
+        self.admitted += 1
+        return self._run(compute)
+
+    async def _run(self, compute: Callable[[], V]) -> V:
+        try:
+            async with self._free:
+                return await anyio.to_thread.run_sync(compute)
+        finally:
+            self.admitted -= 1
+
+
 class AnswerCache(Generic[V]):
     """At most ``capacity`` answers and ``max_bytes`` bytes, an answer's bytes as ``size``
     measures them; either bound at 0 turns the cache off."""
 
-    def __init__(self, capacity: int, max_bytes: int, size: Callable[[V], int]) -> None:
+    def __init__(
+        self, capacity: int, max_bytes: int, size: Callable[[V], int], *, gate: Gate
+    ) -> None:
         self.capacity = capacity
+        self.gate = gate
         self.max_bytes = max_bytes
         self._size = size
         self.hits = 0
@@ -56,7 +97,8 @@ class AnswerCache(Generic[V]):
         return len(self._entries)
 
     async def get(self, key: AnswerKey, compute: Callable[[], V]) -> tuple[V, bool]:
-        """The value for ``key`` and whether it was cached; ``compute`` runs in a thread."""
+        """The value for ``key`` and whether it was cached; ``compute`` runs in a thread
+        through the gate (``Overloaded`` when it is full)."""
         if (entry := self._entries.get(key)) is not None:
             self._entries.move_to_end(key)
             self.hits += 1
@@ -64,7 +106,7 @@ class AnswerCache(Generic[V]):
         self.misses += 1
         pending = self._pending.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(anyio.to_thread.run_sync(compute))
+            pending = asyncio.ensure_future(self.gate.admit(compute))
             self._pending[key] = pending
             pending.add_done_callback(lambda done: self._settle(key, done))
         # shield: a client that hangs up must not cancel the answer others wait for

@@ -48,10 +48,23 @@ def field_error_response(_: Request[Any, Any, Any], error: FieldError) -> Respon
     )
 
 
+class Overloaded(Exception):
+    """The engine runs as many computations as it may and as many wait: a 503 now
+    rather than an answer too late for anyone."""
+
+
 def not_ready_response(_: Request[Any, Any, Any], error: NotReady) -> Response[ErrorBody]:
     """No snapshot attached yet (the server is starting): 503, and when to ask again."""
+    return unavailable(f"not ready: {error}")
+
+
+def overloaded_response(_: Request[Any, Any, Any], error: Overloaded) -> Response[ErrorBody]:
+    return unavailable(f"overloaded: {error}")
+
+
+def unavailable(detail: str) -> Response[ErrorBody]:
     return Response(
-        ErrorBody(503, f"not ready: {error}"),
+        ErrorBody(503, detail),
         status_code=503,
         media_type=MediaType.JSON,
         headers={"Retry-After": str(RETRY_AFTER)},
@@ -59,7 +72,8 @@ def not_ready_response(_: Request[Any, Any, Any], error: NotReady) -> Response[E
 
 
 MAX_BODY = 64 * 1024  # SPEC §5: larger bodies get 413
-RETRY_AFTER = 1  # seconds: opening a snapshot's serving database takes well under one
+# seconds: opening a snapshot's serving database, or an uncached answer, takes well under one
+RETRY_AFTER = 1
 
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
@@ -68,7 +82,8 @@ MEANINGS = {
     "a monitoring token, or /metrics for a reader",
     409: "A snapshot refresh is already running",
     413: f"A body over {MAX_BODY // 1024} KiB",
-    503: "No snapshot attached yet (the server is starting): ask again after `Retry-After`",
+    503: "No snapshot attached yet (the server is starting), or too many uncached answers "
+    "being computed: ask again after `Retry-After`",
 }
 
 

@@ -105,6 +105,15 @@ class ServiceCollector(Collector):
             "Answers too large to cache (served, not kept)",
             cache.oversized,
         )
+        gate = cache.gate
+        yield CounterMetricFamily(
+            "visites_engine_rejected",
+            "Uncached requests refused with a 503: the engine was busy and its queue full",
+            gate.rejected,
+        )
+        yield GaugeMetricFamily(
+            "visites_engine_waiting", "Uncached requests waiting for the engine", gate.waiting
+        )
         engine = self._operations.engine
         yield CounterMetricFamily(
             "visites_snapshots_refused",

@@ -1,7 +1,8 @@
 """``visites serve``: the HTTP API under uvicorn; on a fresh machine, demo data first.
 
 Start-up (docs/api.md): the port is bound first, so a busy one fails at once; then the
-first run's demo data and token; a quick look at the current snapshot's manifest; then
+first run's demo data and token; a quick look at the current snapshot's manifest (if
+CURRENT names nothing sound, the newest sound snapshot serves until it does); then
 uvicorn on the bound socket. Each worker opens the snapshot's serving database in the
 background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
 """
@@ -9,6 +10,7 @@ background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import os
 import socket
@@ -18,10 +20,11 @@ from typing import Any
 
 import uvicorn
 import uvicorn.config
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from config import Settings
 from engine import NoSnapshot, SnapshotRefused
-from engine.engine import current_manifest
+from engine.engine import current_manifest, newest_good_manifest
 from security.tokens import TokenError, create_token, read_tokens
 from snapshot.layout import BadCurrent, current_id
 
@@ -72,6 +75,44 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+class BoundedHttp(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1, but a request must arrive whole within ``timeout_keep_alive``
+    (VISITES_REQUEST_TIMEOUT) of the connection's opening or its previous answer, else
+    the connection is closed: uvicorn bounds only the idle time after an answer, so a
+    client sending half a request held its connection for ever."""
+
+    _deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._arm()  # the next request on this connection
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.timeout_keep_alive, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
 def listen(host: str, port: int) -> socket.socket:
     """The server's socket, bound and listening before anything else: a busy port
     fails at once, and a client that comes early waits instead of being refused."""
@@ -91,7 +132,10 @@ def listen(host: str, port: int) -> socket.socket:
 def ensure_demo_snapshot(settings: Settings) -> None:
     """On a fresh machine, ``visites demo`` first, in a process of its own: generating
     data takes memory (and imports) that the server then need not keep."""
-    if current_id(settings.data_dir) is not None:
+    try:
+        if current_id(settings.data_dir) is not None:
+            return
+    except BadCurrent:  # a snapshot was published: check_current falls back to one
         return
     print(
         f"visites serve: no snapshot in {settings.data_dir}: publishing demo data...",
@@ -121,6 +165,22 @@ def ensure_token(settings: Settings) -> None:
     print(secret, flush=True)
 
 
+def check_current(settings: Settings) -> None:
+    """Fails (``SnapshotRefused``, ``BadCurrent``) only if CURRENT names nothing sound
+    and no other snapshot can serve meanwhile; the engine falls back the same way."""
+    try:
+        current_manifest(settings.data_dir)
+    except (SnapshotRefused, BadCurrent) as error:
+        fallback = newest_good_manifest(settings.data_dir)
+        if fallback is None:
+            raise
+        print(
+            f"visites serve: {error}; serving {fallback.id}, the newest sound snapshot, "
+            "until CURRENT names one",
+            file=sys.stderr,
+        )
+
+
 def refused(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, before anything starts (argparse takes any int)."""
     if not 1 <= args.port <= MAX_PORT:
@@ -144,8 +204,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     try:
         ensure_demo_snapshot(settings)
+        check_current(settings)
         ensure_token(settings)
-        current_manifest(settings.data_dir)
     except (DemoFailed, TokenError, NoSnapshot, SnapshotRefused, BadCurrent, OSError) as error:
         print(f"visites serve: failed: {error}", file=sys.stderr)
         return 1
@@ -159,5 +219,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         workers=args.workers,
         access_log=False,  # ours is structured and knows the cache outcome
         log_config=log_config(),
+        http=BoundedHttp,
+        timeout_keep_alive=settings.request_timeout,
+        limit_concurrency=settings.max_connections,
     )
     return 0

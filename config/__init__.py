@@ -37,6 +37,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The defaults suit a 2-core, 2 GB container running the server and the job.
     memory_limit: str = "512MB"
     threads: int = 2
+    # Uncached answers that may wait for one of those threads; one more gets a 503.
+    queue: int = 16
+    # Seconds a connection may take to send a whole request (from its opening or its
+    # previous answer), and connections each server worker holds open at most.
+    request_timeout: int = 10
+    max_connections: int = 1000
 
     @property
     def tokens_path(self) -> Path:
@@ -121,4 +127,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         poll_interval=_number(env, "POLL_INTERVAL", float, 0.1, defaults.poll_interval),
         memory_limit=_size(env, "MEMORY_LIMIT", defaults.memory_limit),
         threads=_number(env, "THREADS", int, 1, defaults.threads),
+        queue=_number(env, "QUEUE", int, 0, defaults.queue),
+        request_timeout=_number(env, "REQUEST_TIMEOUT", int, 1, defaults.request_timeout),
+        max_connections=_number(env, "MAX_CONNECTIONS", int, 1, defaults.max_connections),
     )

@@ -5,7 +5,9 @@ the whole request. ``refresh()`` opens a newly published snapshot beside the ser
 one and swaps them in one step; the old one is closed when its last lease ends, so a
 request never fails or mixes two snapshots. An engine may start with no snapshot
 (``Engine(data_dir)``): its first ``refresh()`` attaches one, and until then a lease
-raises ``NotReady``.
+raises ``NotReady``. If CURRENT names nothing that opens while nothing is served (a
+garbled pointer, a missing folder), the newest snapshot that opens serves meanwhile,
+and CURRENT is still followed: a good one replaces it at the next ``refresh()``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from engine.results import (
 )
 from engine.serving import DEFAULT_RESOURCES, Resources, SnapshotRefused
 from engine.statement import render
-from snapshot.layout import current_id, snapshot_dir
+from snapshot.layout import BadCurrent, current_id, published_ids, snapshot_dir
 from snapshot.manifest import Manifest
 
 log = logging.getLogger("visites.engine")
@@ -108,6 +110,17 @@ class _Slot:
         self.retired = False
 
 
+def newest_good_manifest(data_dir: Path) -> Manifest | None:
+    """The manifest of the newest published snapshot that has a sound one, if any: what
+    serves while CURRENT names nothing that opens."""
+    for snapshot_id in reversed(published_ids(data_dir)):
+        try:
+            return read_checked_manifest(snapshot_dir(data_dir, snapshot_id))
+        except SnapshotRefused:
+            continue
+    return None
+
+
 def current_manifest(data_dir: Path) -> Manifest:
     """The manifest of the snapshot CURRENT names, without opening anything else: a
     quick check before serving. Raises ``NoSnapshot`` or ``SnapshotRefused``."""
@@ -131,7 +144,8 @@ class Engine:
         self._slot = None if database is None else _Slot(database)
         self._lock = threading.Lock()  # guards _slot, the lease counts and _closed
         self._refreshing = threading.Lock()  # one refresh at a time
-        self._refused: str | None = None  # the last snapshot id refused, not retried
+        self._refused: set[str] = set()  # snapshot ids refused, never retried (immutable)
+        self._bad_current: str | None = None  # why CURRENT names nothing, logged once
         self._closed = False
         self.refused_total = 0  # snapshots refused since start (a metric)
         # Why no snapshot is attached, while none is (what NotReady says).
@@ -176,42 +190,69 @@ class Engine:
     def refresh(self) -> bool:
         """Attach the snapshot CURRENT names if it is new; True if it did. A snapshot
         that fails to open is logged, counted and refused once; the current one (if
-        any) keeps serving."""
+        any) keeps serving, else the newest snapshot that opens."""
         with self._refreshing:
-            snapshot_id = current_id(self._data_dir)
-            serving = self.snapshot_id
+            try:
+                snapshot_id = current_id(self._data_dir)
+            except BadCurrent as error:
+                if str(error) != self._bad_current:  # once per value, not once per poll
+                    self._bad_current = str(error)
+                    log.error("%s", error)
+                self._waiting = str(error)
+                return self._fall_back()
+            self._bad_current = None
             if snapshot_id is None:
                 self._waiting = f"no snapshot published in {self._data_dir}"
                 return False
-            if snapshot_id in (serving, self._refused):
+            if snapshot_id == self.snapshot_id:
                 return False
+            if snapshot_id not in self._refused and self._attach(snapshot_id):
+                return True
+            return self._fall_back()
+
+    def _fall_back(self) -> bool:
+        """With nothing served, the newest snapshot that opens; True if one did."""
+        if self._slot is not None:
+            return False
+        for snapshot_id in reversed(published_ids(self._data_dir)):
+            if snapshot_id not in self._refused and self._attach(snapshot_id, fallback=True):
+                return True
+        return False
+
+    def _attach(self, snapshot_id: str, *, fallback: bool = False) -> bool:
+        """Open ``snapshot_id`` and serve it; False if it is refused (then counted,
+        logged and remembered) or the engine closed meanwhile."""
+        serving = self.snapshot_id
+        if not fallback:
             self._waiting = f"opening snapshot {snapshot_id}"
-            started = time.perf_counter()
-            try:
-                database = Database.open(snapshot_dir(self._data_dir, snapshot_id), self._resources)
-            except SnapshotRefused as error:
-                self._refused = snapshot_id
-                self.refused_total += 1
+        started = time.perf_counter()
+        try:
+            database = Database.open(snapshot_dir(self._data_dir, snapshot_id), self._resources)
+        except SnapshotRefused as error:
+            self._refused.add(snapshot_id)
+            self.refused_total += 1
+            if not fallback:
                 self._waiting = f"snapshot refused: {error}"
-                still = f"still serving {serving}" if serving else "serving none"
-                log.error("snapshot %s refused, %s: %s", snapshot_id, still, error)
-                return False
-            with self._lock:
-                closed = self._closed
-                if not closed:
-                    old, self._slot = self._slot, _Slot(database)
-            if closed:  # closed while opening: nobody will use the new one
-                database.close()
-                return False
-            if old is not None:
-                self._retire(old)
-            log.info(
-                "serving snapshot %s, opened in %.2f s%s",
-                snapshot_id,
-                time.perf_counter() - started,
-                f" (was {serving})" if serving else "",
-            )
-            return True
+            still = f"still serving {serving}" if serving else "serving none"
+            log.error("snapshot %s refused, %s: %s", snapshot_id, still, error)
+            return False
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                old, self._slot = self._slot, _Slot(database)
+        if closed:  # closed while opening: nobody will use the new one
+            database.close()
+            return False
+        if old is not None:
+            self._retire(old)
+        log.info(
+            "serving snapshot %s%s, opened in %.2f s%s",
+            snapshot_id,
+            " (the newest that opens: CURRENT names none)" if fallback else "",
+            time.perf_counter() - started,
+            f" (was {serving})" if serving else "",
+        )
+        return True
 
     def close(self) -> None:
         """Serve no more leases; the snapshot closes when the last one ends."""

@@ -25,7 +25,9 @@ import pyarrow.parquet as pq
 from snapshot.layout import (
     CURRENT,
     MANIFEST,
+    PUBLISHING,
     STAGING_PREFIX,
+    asides,
     current_id,
     fsync_dir,
     published_ids,
@@ -69,9 +71,20 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 
 def _clear_leftovers(data_dir: Path) -> None:
-    """Staging folders of runs that died; safe to remove while we hold the lock."""
+    """What runs that died or failed left; safe to remove while we hold the lock:
+    staging folders, snapshots renamed but never made current, CURRENT's write aside."""
     for folder in snapshots_dir(data_dir).glob(STAGING_PREFIX + "*"):
         shutil.rmtree(folder, ignore_errors=True)
+    current = current_id(data_dir)
+    for snapshot_id in published_ids(data_dir):
+        folder = snapshot_dir(data_dir, snapshot_id)
+        if snapshot_id != current and (folder / PUBLISHING).exists():
+            shutil.rmtree(folder, ignore_errors=True)
+    for tmp in asides(data_dir / CURRENT):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
 
 
 def _write_raw(
@@ -174,9 +187,17 @@ def take_snapshot(
 
 
 def _publish(data_dir: Path, staging: Path, snapshot_id: str) -> None:
+    (staging / PUBLISHING).touch()
     for path in staging.iterdir():
         with open(path, "rb") as handle:
             os.fsync(handle.fileno())
-    os.rename(staging, snapshot_dir(data_dir, snapshot_id))
+    folder = snapshot_dir(data_dir, snapshot_id)
+    os.rename(staging, folder)
     fsync_dir(snapshots_dir(data_dir))
-    write_atomically(data_dir / CURRENT, snapshot_id + "\n")
+    try:
+        write_atomically(data_dir / CURRENT, snapshot_id + "\n")
+    except BaseException:
+        # Never current: gone now, or (if this fails too) at the next run, by its marker.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    (folder / PUBLISHING).unlink()

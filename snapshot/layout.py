@@ -6,6 +6,7 @@
         serving-<version>.duckdb        the engine's tables, built by the engine
         manifest.json                   what the snapshot holds (see manifest.py)
     <data_dir>/snapshots/.staging-*/    a run in progress; never read by anyone
+    <data_dir>/snapshots/<id>/.publishing   from the rename until CURRENT names <id>
 
 A snapshot folder is complete the moment it appears under its id (atomic rename),
 and CURRENT changes only by an atomic replace, so a reader sees the old snapshot or
@@ -14,12 +15,16 @@ the new one, never a half-written one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 CURRENT = "CURRENT"
 SNAPSHOTS = "snapshots"
 STAGING_PREFIX = ".staging-"
+# In a snapshot folder from its rename until CURRENT names it: one still holding it and
+# not current is a publication that failed half-way, removed by the next run.
+PUBLISHING = ".publishing"
 MANIFEST = "manifest.json"
 
 
@@ -36,21 +41,38 @@ def table_path(folder: Path, table: str) -> Path:
 
 
 class BadCurrent(Exception):
-    """CURRENT is there but names no snapshot (a directory, bytes that are no text)."""
+    """CURRENT is there but names no snapshot (a directory, bytes that are no text, a
+    line that cannot be a snapshot id)."""
+
+
+# A snapshot id is a timestamp (manifest.py); anything far longer is not one, and is
+# neither read whole nor repeated whole in a message.
+MAX_ID = 200
 
 
 def current_id(data_dir: Path) -> str | None:
     """The id CURRENT names, or None when no snapshot was ever published."""
     path = data_dir / CURRENT
+
+    def bad(what: str) -> BadCurrent:
+        fix = "remove it, or write a snapshot id in it"
+        return BadCurrent(f"{path} names no snapshot ({what}): {fix}")
+
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_ID + 1)
     except FileNotFoundError:
         return None
-    except (IsADirectoryError, UnicodeDecodeError) as error:
-        what = "a directory" if isinstance(error, IsADirectoryError) else "not UTF-8 text"
-        raise BadCurrent(
-            f"{path} names no snapshot (it is {what}): remove it, or write a snapshot id in it"
-        ) from None
+    except IsADirectoryError:
+        raise bad("it is a directory") from None
+    if len(raw) > MAX_ID:
+        raise bad(f"it holds over {MAX_ID} bytes, starting {raw[:40]!r}")
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise bad("it is not UTF-8 text") from None
+    if "/" in text or "\n" in text or text.startswith("."):
+        raise bad(f"it holds {text!r}")
     return text or None
 
 
@@ -67,14 +89,29 @@ def published_ids(data_dir: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def aside(path: Path) -> Path:
+    """Where ``write_atomically`` writes before the replace; ``.<name>.<pid>.tmp``."""
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def asides(path: Path) -> list[Path]:
+    """Every process's ``aside`` of ``path``: what failed writes may have left."""
+    return list(path.parent.glob(f".{path.name}.*.tmp"))
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` so that readers see the old or the new content."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    tmp = aside(path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # not ours (a directory), or already gone
+            tmp.unlink()
+        raise
     fsync_dir(path.parent)
 
 

@@ -12,7 +12,8 @@ import pytest
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.cache import AnswerCache, AnswerKey
+from api.cache import AnswerCache, AnswerKey, Gate
+from api.errors import Overloaded
 from config import Settings
 from engine import Engine
 from security.tokens import create_token
@@ -24,7 +25,7 @@ def key(snapshot: str = "s1", endpoint: str = "data", filter_: object = 1) -> An
 
 def strings(capacity: int, max_bytes: int = 1 << 20) -> AnswerCache[str]:
     """A cache of str answers, each weighing its length."""
-    return AnswerCache(capacity, max_bytes, size=len)
+    return AnswerCache(capacity, max_bytes, size=len, gate=Gate(2, 16))
 
 
 def test_a_repeat_is_a_hit() -> None:
@@ -200,3 +201,29 @@ def test_the_service_keeps_no_answer_larger_than_its_byte_bound(
     assert [r.headers["x-cache"] for r in small] == ["miss", "hit"]
     assert "\nvisites_cache_oversized_total 2.0\n" in metrics
     assert f"\nvisites_cache_bytes {float(len(small[0].content))}\n" in metrics
+
+
+def test_beyond_its_slots_and_queue_the_gate_refuses_at_once_and_hits_never_wait() -> None:
+    release = threading.Event()
+
+    def blocked() -> str:
+        release.wait(10)
+        return "late"
+
+    async def scenario() -> None:
+        cache = AnswerCache(10, 1 << 20, size=len, gate=Gate(1, 2))
+        await cache.get(key(filter_=0), lambda: "kept")
+        running = [asyncio.create_task(cache.get(key(filter_=n), blocked)) for n in (1, 2, 3)]
+        await asyncio.sleep(0.05)
+        assert cache.gate.waiting == 2
+        with pytest.raises(Overloaded):
+            await cache.get(key(filter_=4), blocked)
+        # a hit, and a request joining a computation already admitted, pass the full gate
+        assert await cache.get(key(filter_=0), lambda: "?") == ("kept", True)
+        joining = asyncio.create_task(cache.get(key(filter_=3), blocked))
+        release.set()
+        assert [v for v, _ in await asyncio.gather(*running, joining)] == ["late"] * 4
+        assert (cache.gate.rejected, cache.gate.admitted) == (1, 0)
+        assert await cache.get(key(filter_=4), lambda: "now") == ("now", False)
+
+    asyncio.run(scenario())

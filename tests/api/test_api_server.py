@@ -51,9 +51,13 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("served")
     log = data_dir.parent / f"{data_dir.name}-server.log"
-    with serving(
-        log, stdout=subprocess.PIPE, VISITES_DATA_DIR=str(data_dir), VISITES_POLL_INTERVAL="0.5"
-    ) as (url, process):
+    env = {
+        "VISITES_DATA_DIR": str(data_dir),
+        "VISITES_POLL_INTERVAL": "0.5",
+        # Room for the twenty clients below: refusing them is test_api_overload's subject.
+        "VISITES_QUEUE": "32",
+    }
+    with serving(log, stdout=subprocess.PIPE, **env) as (url, process):
         assert process.stdout is not None
         token = process.stdout.readline().strip()  # printed once the demo data is there
         wait_ready(url, process, seconds=180)
