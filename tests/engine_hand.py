@@ -1,6 +1,6 @@
-"""A small hand-built snapshot for the endpoint tests of this folder, which work out
-every expected value by hand from the rows in HAND (SPEC §3 to §6), never from the
-engine; and the helpers that spell those values.
+"""A small hand-built snapshot for the endpoint tests (tests/engine/test_engine_*.py,
+tests/api/test_api_hand.py), which work out every expected value by hand from the rows
+in HAND (SPEC §3 to §6), never from the engine; and the helpers that spell those values.
 
 The rows hold one of each edge case: a visit with no partner (4), a group visit
 across two regions (2), a partner met twice in one visit (8), two cities labelled
@@ -8,7 +8,12 @@ across two regions (2), a partner met twice in one visit (8), two cities labelle
 CE09, TI09), NULL keys and dates, a visit of an unknown user (50) and of an unknown
 partner (999), a rep with no visit (5, role "del"), a cycle 7 -> 8 -> 7 under 6, a
 responsable that is no user (99), a partner with two business cases (100), NULL
-budgets, unknown codes (VISI, X, Z, XXXX), and an evaluation without details (7).
+budgets, unknown codes (VISI, X, Z, XXXX), an evaluation without details (7), a visit
+and a business case at the first midnight of a year (visit 11 and business case 7, on
+2025-01-01: in 2025, not 2024), and a business case of a partner never visited (105).
+These rows are as a snapshot stores them, normalised: a zero or implausible date of the
+CRM (0000-00-00, 9999-12-31) is NULL here (SPEC §3), like visit 7's, evaluation 5's and
+business case 4's.
 
 Contact rows, numbered for the comments below (visit: partner, region, city, type,
 gamme, speciality):
@@ -25,7 +30,10 @@ gamme, speciality):
     11 V8  u3: 104 RE01 VI01 XXXX GA02 SP01    PLAN N G  2024-02-01
     12 V9  u6: 100 RE02 VI02 MEDE GA01 SP01    PLAN O S  2024-03-15 08:00
     13 V10 u2: 102 RE02 VI02 PHAR GA02 -       PLAN N S  2024-03-15 14:00
+    14 V11 u4: 104 RE01 VI01 XXXX GA02 SP01    PLAN N S  2025-01-01 00:00
 Teams: 1 {1,2,3,4,5}, 2 {2,3,4}, 7 and 8 {6,7,8}, 99 {9,99}.
+Visits per partner: 100: V1 V2 V7 V9, 101: V3 V8, 102: V2 V10, 103: V5, 104: V8 V11,
+999: V6, 105: none.
 """
 
 from __future__ import annotations
@@ -86,6 +94,7 @@ HAND = {
         (102, "Pharma C", "C", "ET01", "ATTE", "GA02", None, "PHAR", "RE02", "VI02"),
         (103, "Dr D", None, None, "REJE", "GA02", "SP01", "MEDE", "RE09", None),
         (104, "X", "Z", "ET99", "VALI", "GA02", "SP01", "XXXX", "RE01", "VI01"),
+        (105, "Dr E", "B", "ET02", "VALI", "GA02", "SP02", "MEDE", "RE02", "VI02"),
     ),
     "tab_visite": rows(
         "id_visite id_utilisateur id_responsable code_type_visite flag_accompagnee "
@@ -100,6 +109,7 @@ HAND = {
         (8, 3, 2, "PLAN", "N", datetime(2024, 2, 1, 16, 0), "G"),
         (9, 6, 7, "PLAN", "O", datetime(2024, 3, 15, 8, 0), "S"),
         (10, 2, 1, "PLAN", "N", datetime(2024, 3, 15, 14, 0), "S"),
+        (11, 4, 2, "PLAN", "N", datetime(2025, 1, 1, 0, 0), "S"),
     ),
     "tab_partenaire_visite": rows(
         "id_visite id_partenaire code_region_partenaire code_ville_partenaire "
@@ -116,6 +126,7 @@ HAND = {
         (8, 104, "RE01", "VI01", "XXXX", "GA02", "SP01"),
         (9, 100, "RE02", "VI02", "MEDE", "GA01", "SP01"),
         (10, 102, "RE02", "VI02", "PHAR", "GA02", None),
+        (11, 104, "RE01", "VI01", "XXXX", "GA02", "SP01"),
     ),
     "tab_evaluation": rows(
         "id id_createur id_utilisateur_evalue points_obtenu points_total date_integration",
@@ -147,6 +158,7 @@ HAND = {
         (4, 102, None, "ANNU", "TI09", "CI01", D("99.99"), None),
         (5, 999, 6, "VALI", "TI01", "CI01", D("10.00"), date(2023, 12, 1)),
         (6, 103, 99, None, None, None, None, date(2024, 1, 1)),
+        (7, 105, 4, "VALI", "TI02", "CI01", D("500.00"), date(2025, 1, 1)),
     ),
 }
 

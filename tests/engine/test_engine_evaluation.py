@@ -36,9 +36,10 @@ def evaluation(scores=(), mois=(), roles=(), points=(), categories=()) -> dict[s
 
 def test_evaluation_everything(view: SnapshotView) -> None:
     # Evaluation 7 has no detail row: it is nowhere. Scores: 15.5 twice (users 3 and 6:
-    # 3 + 2 visits). Creators: 2 (SUP) x3, 1 (DIR), 7 (SUP), 77 (unknown) -> 6 in all.
+    # 3 + 2 visits); 12.0 is user 4's (visits 3, 4, 11). Creators: 2 (SUP) x3, 1 (DIR),
+    # 7 (SUP), 77 (unknown) -> 6 in all.
     assert ask(view, "evaluation") == evaluation(
-        scores=[(10.0, 3), (12.0, 2), (15.5, 5), (17.0, 3)],
+        scores=[(10.0, 3), (12.0, 3), (15.5, 5), (17.0, 3)],
         mois=[("2024-01", 2), ("2024-02", 2), ("2024-03", 1)],
         roles=[("DIR", 1, 16.67), ("SUP", 4, 66.67)],
         points=[(3, 42.5 / 3), (4, 12.0), (5, None), (6, 15.5)],
@@ -78,7 +79,7 @@ def test_evaluation_team_with_a_cycle(view: SnapshotView) -> None:
 def test_evaluation_categorie(view: SnapshotView) -> None:
     # CE01 details: 1, 2 (evaluation 1), 4 (2), 6 (4), 7 (5, no score, no sub-category).
     assert ask(view, "evaluation", code_categorie="CE01") == evaluation(
-        scores=[(12.0, 2), (15.5, 5)],
+        scores=[(12.0, 3), (15.5, 5)],
         mois=[("2024-01", 2), ("2024-02", 1)],
         roles=[("SUP", 4, 100.0)],
         points=[(3, 15.5), (4, 12.0), (5, None), (6, 15.5)],
@@ -89,7 +90,7 @@ def test_evaluation_categorie(view: SnapshotView) -> None:
 def test_evaluation_annee(view: SnapshotView) -> None:
     # 2024: all but evaluation 5 (no date).
     assert ask(view, "evaluation", annee=2024) == evaluation(
-        scores=[(10.0, 3), (12.0, 2), (15.5, 5), (17.0, 3)],
+        scores=[(10.0, 3), (12.0, 3), (15.5, 5), (17.0, 3)],
         mois=[("2024-01", 2), ("2024-02", 2), ("2024-03", 1)],
         roles=[("DIR", 1, 20.0), ("SUP", 3, 60.0)],
         points=[(3, 42.5 / 3), (4, 12.0), (6, 15.5)],
@@ -135,7 +136,7 @@ def test_evaluation_dates(view: SnapshotView) -> None:
 
 def test_evaluation_categorie_and_team(view: SnapshotView) -> None:
     assert ask(view, "evaluation", code_categorie="CE01", id_responsable=2) == evaluation(
-        scores=[(12.0, 2), (15.5, 3)],
+        scores=[(12.0, 3), (15.5, 3)],
         mois=[("2024-01", 2)],
         roles=[("SUP", 2, 100.0)],
         points=[(3, 15.5), (4, 12.0)],
