@@ -38,7 +38,7 @@ Visits per partner: 100: V1 V2 V7 V9, 101: V3 V8, 102: V2 V10, 103: V5, 104: V8 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal as D
 from typing import Any
 
@@ -192,3 +192,172 @@ def labelled(key: str, name: str, value: str, *pairs: tuple[str, Any]) -> list[d
 NAMES = {1: "Alami Driss", 2: "Bennani Sara", 3: "Chraibi Omar", 4: "Dahbi Nadia",
          5: "Ezzahi Karim", 6: "Fassi Lina", 7: "Ghali Youssef", 8: "Hajji Amine",
          9: "Idrissi Mona"}  # fmt: skip
+
+
+# -------------------------------------------------------------- /data
+
+
+def counters(**pairs: tuple[int, int]) -> dict[str, int]:
+    """The 18 /data counters from (planifiees, non_planifiees) pairs; absent = 0."""
+    out = {}
+    for x in ("total", "medicales", "pharmaceutiques", "privees", "publiques", "simple",
+              "groupe", "indiviuel", "en_double"):  # fmt: skip
+        prefix = "nbr_total_visites" if x == "total" else f"nbr_visites_{x}"
+        out[f"{prefix}_planifiees"], out[f"{prefix}_non_planifiees"] = pairs.get(x, (0, 0))
+    return out
+
+
+def data_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "code_region_partenaire": code, "region": label(code), "nb_visites_total": total,
+        "ville": [
+            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
+             "region": label(code), "nb_visites": n}
+            for v, n in villes
+        ],
+    }  # fmt: skip
+
+
+def data_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "code_gamme": code, "gamme": label(code), "nbr_total_visites": total,
+        "specialites": [
+            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
+             "code_gamme": code, "nb_visites_total": n}
+            for s, n in specialites
+        ],
+    }  # fmt: skip
+
+
+# ------------------------------------------------------- /performance
+
+
+def delegues(*pairs: tuple[int, int]) -> list[dict[str, Any]]:
+    return [{"id_utilisateur": u, "delegue": NAMES.get(u), "nombre_visites": n} for u, n in pairs]
+
+
+def days(first: date, last: date, **visites: int) -> list[dict[str, Any]]:
+    """Every day from first to last; days not given (as d2024_01_12=3) have 0 visits."""
+    every = [first + timedelta(n) for n in range((last - first).days + 1)]
+    counts = {date.fromisoformat(k[1:].replace("_", "-")): v for k, v in visites.items()}
+    return [{"date_visite": d.isoformat(), "nombre_visites": counts.get(d, 0)} for d in every]
+
+
+def performance(
+    types=(), statuts=(), potentiels=(), regions=(), top=(), fewest=(), per_day=()
+) -> dict[str, Any]:
+    count_key = "nombre_visites"
+    return {
+        "nombre_compte_visite_par_type_compte": keyed("code_type_partenaire", count_key, *types),
+        "nombre_compte_visite_par_status": keyed("code_statut_partenaire", count_key, *statuts),
+        "nombre_visites_par_potenciel": keyed("code_potentiel", count_key, *potentiels),
+        "nombre_visites_par_region": labelled(
+            "code_region_partenaire", "region", count_key, *regions
+        ),
+        "utilisateurs_plus_grand_nombre_visites": delegues(*top),
+        "delegues_moins_nombre_visites": delegues(*fewest),
+        "nombre_compte_visite_par_jour": list(per_day),
+    }
+
+
+# -------------------------------------------------------- /partenaire
+
+
+def partenaire_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "code_region_partenaire": code, "region": label(code), "total_partenaire": total,
+        "ville": [
+            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
+             "region": label(code), "nb_partenaire": n}
+            for v, n in villes
+        ],
+    }  # fmt: skip
+
+
+def partenaire_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
+    return {
+        "code_gamme": code, "gamme": label(code), "total_partenaire": total,
+        "specialites": [
+            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
+             "code_gamme": code, "nb_partenaire": n}
+            for s, n in specialites
+        ],
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------- /users
+
+
+def users(mois=(), gammes=(), responsables=(), regions=(), statuts=(), roles=()) -> dict:
+    count_key = "nombre_utilisateur"
+    return {
+        "nombre_nouvelle_utilisateur_par_mois": [
+            {"annee": a, "mois": m, count_key: n} for a, m, n in mois
+        ],
+        "nombre_utilisateur_par_gammes": labelled(
+            "code_gamme_partenaire", "gamme", count_key, *gammes
+        ),
+        "pourcentage_visites_par_responsable": [
+            {"id_responsable": r, "nombre_visites": n, "pourcentage": p} for r, n, p in responsables
+        ],
+        "nombre_utilisateur_par_regions": labelled(
+            "code_region_partenaire", "region", count_key, *regions
+        ),
+        "nombre_utilisateur_par_status": keyed("code_statut_partenaire", count_key, *statuts),
+        "nombre_utilisateur_par_role": keyed("role", count_key, *roles),
+    }
+
+
+# -------------------------------------------------------- /evaluation
+
+
+def evaluation(scores=(), mois=(), roles=(), points=(), categories=()) -> dict[str, Any]:
+    return {
+        "Nombre_visites_par_moyen_evaluation": keyed("points_obtenus", "nombre_visites", *scores),
+        "Nombre_evaluation_par_Mois": keyed("date_integration", "Nombre_evaluation", *mois),
+        "pourcentage_evaluations_role": [
+            {"role_createur": r, "Nombre_evaluation": n, "pourcentage": p} for r, n, p in roles
+        ],
+        "moyenne_points_utilisateurs": [
+            {"id_utilisateur": u, "FullName_utilisateur": NAMES.get(u), "points_obtenus": p}
+            for u, p in points
+        ],
+        "categories": [
+            {"code_categorie": c, "categorie": label(c), "moyenne_points_categorie": m,
+             "sous_categories": [
+                 {"code_sous_categorie": s, "sous_categorie": label(s),
+                  "moyenne_points_sous_categorie": sm}
+                 for s, sm in subs
+             ]}
+            for c, m, subs in categories
+        ],
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------ /invest
+
+
+def invest(
+    visites=(),
+    gammes=(),
+    statuts=(),
+    potentiels=(),
+    specialites=(),
+    regions=(),
+    types=(),
+    categories=(),
+) -> dict[str, Any]:
+    return {
+        "budget_par_visites": keyed("Nombre de nombre de visites", "budget", *visites),
+        "budget_par_gamme": labelled("code_gamme", "gamme", "budget", *gammes),
+        "budget_par_statut": keyed("code_statut_bc", "budget", *statuts),
+        "budget_par_potentiel": keyed("code_potentiel", "budget", *potentiels),
+        "budget_par_specialite": labelled("code_specialite", "specialite", "budget", *specialites),
+        "budget_par_region": labelled("code_region_partenaire", "region", "budget", *regions),
+        "budget_par_type_investissement": labelled(
+            "code_type_investissement", "type_investissement", "budget", *types
+        ),
+        "budget_par_categorie_investissement": labelled(
+            "code_categorie_investissement", "categorie_investissement", "budget", *categories
+        ),
+    }  # fmt: skip

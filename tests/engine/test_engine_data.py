@@ -4,43 +4,10 @@ from the rows of engine_hand.py, never produced by the engine."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from engine_hand import ask, label
+from engine_hand import ask, counters, data_gamme, data_region
 
 from engine import SnapshotView
-
-
-def counters(**pairs: tuple[int, int]) -> dict[str, int]:
-    """The 18 /data counters from (planifiees, non_planifiees) pairs; absent = 0."""
-    out = {}
-    for x in ("total", "medicales", "pharmaceutiques", "privees", "publiques", "simple",
-              "groupe", "indiviuel", "en_double"):  # fmt: skip
-        prefix = "nbr_total_visites" if x == "total" else f"nbr_visites_{x}"
-        out[f"{prefix}_planifiees"], out[f"{prefix}_non_planifiees"] = pairs.get(x, (0, 0))
-    return out
-
-
-def data_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_region_partenaire": code, "region": label(code), "nb_visites_total": total,
-        "ville": [
-            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
-             "region": label(code), "nb_visites": n}
-            for v, n in villes
-        ],
-    }  # fmt: skip
-
-
-def data_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_gamme": code, "gamme": label(code), "nbr_total_visites": total,
-        "specialites": [
-            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
-             "code_gamme": code, "nb_visites_total": n}
-            for s, n in specialites
-        ],
-    }  # fmt: skip
 
 
 def test_data_counter_keys_are_the_wire_contract(view: SnapshotView) -> None:

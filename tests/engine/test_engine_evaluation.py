@@ -4,34 +4,10 @@ from the rows of engine_hand.py, never produced by the engine."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from engine_hand import NAMES, ask, keyed, label
+from engine_hand import ask, evaluation, keyed
 
 from engine import SnapshotView
-
-
-def evaluation(scores=(), mois=(), roles=(), points=(), categories=()) -> dict[str, Any]:
-    return {
-        "Nombre_visites_par_moyen_evaluation": keyed("points_obtenus", "nombre_visites", *scores),
-        "Nombre_evaluation_par_Mois": keyed("date_integration", "Nombre_evaluation", *mois),
-        "pourcentage_evaluations_role": [
-            {"role_createur": r, "Nombre_evaluation": n, "pourcentage": p} for r, n, p in roles
-        ],
-        "moyenne_points_utilisateurs": [
-            {"id_utilisateur": u, "FullName_utilisateur": NAMES.get(u), "points_obtenus": p}
-            for u, p in points
-        ],
-        "categories": [
-            {"code_categorie": c, "categorie": label(c), "moyenne_points_categorie": m,
-             "sous_categories": [
-                 {"code_sous_categorie": s, "sous_categorie": label(s),
-                  "moyenne_points_sous_categorie": sm}
-                 for s, sm in subs
-             ]}
-            for c, m, subs in categories
-        ],
-    }  # fmt: skip
 
 
 def test_evaluation_everything(view: SnapshotView) -> None:

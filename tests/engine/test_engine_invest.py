@@ -6,35 +6,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from engine_hand import ask, keyed, labelled
+from engine_hand import ask, invest, keyed, labelled
 
 from engine import SnapshotView
-
-
-def invest(
-    visites=(),
-    gammes=(),
-    statuts=(),
-    potentiels=(),
-    specialites=(),
-    regions=(),
-    types=(),
-    categories=(),
-) -> dict[str, Any]:
-    return {
-        "budget_par_visites": keyed("Nombre de nombre de visites", "budget", *visites),
-        "budget_par_gamme": labelled("code_gamme", "gamme", "budget", *gammes),
-        "budget_par_statut": keyed("code_statut_bc", "budget", *statuts),
-        "budget_par_potentiel": keyed("code_potentiel", "budget", *potentiels),
-        "budget_par_specialite": labelled("code_specialite", "specialite", "budget", *specialites),
-        "budget_par_region": labelled("code_region_partenaire", "region", "budget", *regions),
-        "budget_par_type_investissement": labelled(
-            "code_type_investissement", "type_investissement", "budget", *types
-        ),
-        "budget_par_categorie_investissement": labelled(
-            "code_categorie_investissement", "categorie_investissement", "budget", *categories
-        ),
-    }  # fmt: skip
 
 
 def test_invest_everything(view: SnapshotView) -> None:

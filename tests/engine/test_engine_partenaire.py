@@ -3,33 +3,9 @@ from the rows of engine_hand.py, never produced by the engine."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from engine_hand import ask, keyed, label, labelled
+from engine_hand import ask, keyed, labelled, partenaire_gamme, partenaire_region
 
 from engine import SnapshotView
-
-
-def partenaire_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_region_partenaire": code, "region": label(code), "total_partenaire": total,
-        "ville": [
-            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
-             "region": label(code), "nb_partenaire": n}
-            for v, n in villes
-        ],
-    }  # fmt: skip
-
-
-def partenaire_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_gamme": code, "gamme": label(code), "total_partenaire": total,
-        "specialites": [
-            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
-             "code_gamme": code, "nb_partenaire": n}
-            for s, n in specialites
-        ],
-    }  # fmt: skip
 
 
 def test_partenaire_everything(view: SnapshotView) -> None:

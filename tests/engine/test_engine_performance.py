@@ -3,41 +3,11 @@ from the rows of engine_hand.py, never produced by the engine."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-from engine_hand import NAMES, ask, keyed, labelled
+from engine_hand import ask, days, delegues, performance
 
 from engine import SnapshotView
-
-
-def delegues(*pairs: tuple[int, int]) -> list[dict[str, Any]]:
-    return [{"id_utilisateur": u, "delegue": NAMES.get(u), "nombre_visites": n} for u, n in pairs]
-
-
-def days(first: date, last: date, **visites: int) -> list[dict[str, Any]]:
-    """Every day from first to last; days not given (as d2024_01_12=3) have 0 visits."""
-    every = [first + timedelta(n) for n in range((last - first).days + 1)]
-    counts = {date.fromisoformat(k[1:].replace("_", "-")): v for k, v in visites.items()}
-    return [{"date_visite": d.isoformat(), "nombre_visites": counts.get(d, 0)} for d in every]
-
-
-def performance(
-    types=(), statuts=(), potentiels=(), regions=(), top=(), fewest=(), per_day=()
-) -> dict[str, Any]:
-    count_key = "nombre_visites"
-    return {
-        "nombre_compte_visite_par_type_compte": keyed("code_type_partenaire", count_key, *types),
-        "nombre_compte_visite_par_status": keyed("code_statut_partenaire", count_key, *statuts),
-        "nombre_visites_par_potenciel": keyed("code_potentiel", count_key, *potentiels),
-        "nombre_visites_par_region": labelled(
-            "code_region_partenaire", "region", count_key, *regions
-        ),
-        "utilisateurs_plus_grand_nombre_visites": delegues(*top),
-        "delegues_moins_nombre_visites": delegues(*fewest),
-        "nombre_compte_visite_par_jour": list(per_day),
-    }
-
 
 UNTIL_MARCH = days(
     date(2023, 12, 31), date(2024, 3, 15),

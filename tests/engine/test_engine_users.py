@@ -5,29 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine_hand import ask, keyed, labelled
+from engine_hand import ask, users
 
 from engine import SnapshotView
-
-
-def users(mois=(), gammes=(), responsables=(), regions=(), statuts=(), roles=()) -> dict:
-    count_key = "nombre_utilisateur"
-    return {
-        "nombre_nouvelle_utilisateur_par_mois": [
-            {"annee": a, "mois": m, count_key: n} for a, m, n in mois
-        ],
-        "nombre_utilisateur_par_gammes": labelled(
-            "code_gamme_partenaire", "gamme", count_key, *gammes
-        ),
-        "pourcentage_visites_par_responsable": [
-            {"id_responsable": r, "nombre_visites": n, "pourcentage": p} for r, n, p in responsables
-        ],
-        "nombre_utilisateur_par_regions": labelled(
-            "code_region_partenaire", "region", count_key, *regions
-        ),
-        "nombre_utilisateur_par_status": keyed("code_statut_partenaire", count_key, *statuts),
-        "nombre_utilisateur_par_role": keyed("role", count_key, *roles),
-    }
 
 
 def test_users_everything(view: SnapshotView) -> None:
