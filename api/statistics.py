@@ -42,10 +42,10 @@ class Answer(NamedTuple):
     engine_ms: float  # what computing it cost, for Server-Timing
 
 
-def compute(view: SnapshotView, endpoint: str, filter_: Filter) -> Answer:
-    """Blocking (DuckDB): runs in a worker thread."""
+def compute(view: SnapshotView, endpoint: str, filter_: Filter, scope: int | None) -> Answer:
+    """Blocking (DuckDB): runs in a worker thread. ``scope`` is the token's manager."""
     started = time.perf_counter()
-    body = msgspec.json.encode(view.answer(endpoint, filter_))
+    body = msgspec.json.encode(view.answer(endpoint, filter_, scope=scope))
     return Answer(body, (time.perf_counter() - started) * 1000)
 
 
@@ -79,7 +79,9 @@ class Statistics:
             headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
             if matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
-            answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filter_))
+            answer, hit = await self.cache.get(
+                key, partial(compute, view, endpoint, filter_, token.responsable)
+            )
         timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
         headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)

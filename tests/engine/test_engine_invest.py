@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import msgspec
 from engine_hand import ask, invest, keyed, labelled
 
-from engine import SnapshotView
+from engine import InvestFilter, SnapshotView
 
 
 def test_invest_everything(view: SnapshotView) -> None:
@@ -52,6 +53,21 @@ def test_invest_team(view: SnapshotView) -> None:
         regions=[("RE01", 1250.75), ("RE02", 500.0)],
         types=[("TI01", 1000.5), ("TI02", 750.25)],
         categories=[("CI01", 1750.75)],
+    )
+
+
+def test_invest_scoped_counts_the_team_visits(view: SnapshotView) -> None:
+    # Scope 2 (team {2, 3, 4}): partner 100's visits by the team are 1 and 2 (user 3);
+    # 7 (user 9) and 9 (user 6) are other teams'. Partner 105 is still never visited.
+    got = view.answer("invest", InvestFilter(id_responsable=2), scope=2)
+    assert msgspec.to_builtins(got)["budget_par_visites"] == keyed(
+        "Nombre de nombre de visites", "budget", (0, 500.0), (2, 1250.75)
+    )
+    # Scope 7 (team {6, 7, 8}) asking for business case 3: partner 101's visits are 3
+    # (user 4) and 8 (user 3), none by the team.
+    got = view.answer("invest", InvestFilter(id_business_case=3), scope=7)
+    assert msgspec.to_builtins(got)["budget_par_visites"] == keyed(
+        "Nombre de nombre de visites", "budget", (0, 0.0)
     )
 
 
