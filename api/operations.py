@@ -13,6 +13,7 @@ from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
+from msgspec import UNSET, UnsetType
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -31,17 +32,21 @@ class Health(msgspec.Struct, frozen=True):
 
 
 class SnapshotStatus(msgspec.Struct, frozen=True, kw_only=True):
+    """The served snapshot. A token scoped to a team gets its id, time and age only: the
+    other fields are the whole company's (SPEC §7), left out (UNSET) of its answer."""
+
     id: str
     created_at: str
     age_seconds: float
-    source: Source
-    rows: dict[str, int]  # per table
-    bytes: int  # Parquet, all tables
-    quality: int  # values and rows repaired, defaulted or dropped (see manifest.json)
-    duration_seconds: float
-    refresh_running: bool
-    refresh_interval_seconds: float | None
-    last_refresh: RefreshOutcome | None
+    source: Source | UnsetType = UNSET
+    rows: dict[str, int] | UnsetType = UNSET  # per table
+    bytes: int | UnsetType = UNSET  # Parquet, all tables
+    # values and rows repaired, defaulted or dropped (see manifest.json)
+    quality: int | UnsetType = UNSET
+    duration_seconds: float | UnsetType = UNSET
+    refresh_running: bool | UnsetType = UNSET
+    refresh_interval_seconds: float | UnsetType | None = UNSET
+    last_refresh: RefreshOutcome | UnsetType | None = UNSET
 
 
 def age_seconds(manifest: Manifest) -> float:
@@ -56,13 +61,17 @@ class Operations:
     refresher: Refresher
     refresh_interval: float | None
 
-    def status(self) -> SnapshotStatus:
+    def status(self, *, scoped: bool = False) -> SnapshotStatus:
+        """The whole status, or only what a ``scoped`` token may see."""
         with self.engine.lease() as view:
             manifest = view.manifest
-        return SnapshotStatus(
-            id=manifest.id,
-            created_at=manifest.created_at,
-            age_seconds=age_seconds(manifest),
+        summary = SnapshotStatus(
+            id=manifest.id, created_at=manifest.created_at, age_seconds=age_seconds(manifest)
+        )
+        if scoped:
+            return summary
+        return msgspec.structs.replace(
+            summary,
             source=manifest.source,
             rows={name: table.rows for name, table in manifest.tables.items()},
             bytes=sum(table.bytes for table in manifest.tables.values()),
@@ -167,8 +176,8 @@ async def ready(operations: NamedDependency[Operations]) -> Health:
 async def snapshot_status(
     token: NamedDependency[Token], operations: NamedDependency[Operations]
 ) -> SnapshotStatus:
-    """Any valid token (asking for ``token`` is what makes Litestar check it)."""
-    return operations.status()
+    """Any valid token; a scoped one gets the snapshot's id, time and age only."""
+    return operations.status(scoped=token.responsable is not None)
 
 
 @post(

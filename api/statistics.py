@@ -43,10 +43,10 @@ class Answer(NamedTuple):
     engine_ms: float  # what computing it cost, for Server-Timing
 
 
-def compute(view: SnapshotView, endpoint: str, filter_: Filter) -> Answer:
-    """Blocking (DuckDB): runs in a worker thread."""
+def compute(view: SnapshotView, endpoint: str, filter_: Filter, scope: int | None) -> Answer:
+    """Blocking (DuckDB): runs in a worker thread. ``scope`` is the token's manager."""
     started = time.perf_counter()
-    body = msgspec.json.encode(view.answer(endpoint, filter_))
+    body = msgspec.json.encode(view.answer(endpoint, filter_, scope=scope))
     return Answer(body, (time.perf_counter() - started) * 1000)
 
 
@@ -81,7 +81,9 @@ class Statistics:
             headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept"}
             if export is None and matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
-            answer, hit = await self.cache.get(key, partial(compute, view, endpoint, filter_))
+            answer, hit = await self.cache.get(
+                key, partial(compute, view, endpoint, filter_, token.responsable)
+            )
             created_at = view.manifest.created_at
         timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
         headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}

@@ -83,12 +83,16 @@ class SnapshotView:
     def manifest(self) -> Manifest:
         return self._database.manifest
 
-    def answer(self, endpoint: str, filter_: Filter) -> Result:
-        """The answer of ``endpoint`` (a key of ENDPOINTS) to ``filter_``."""
+    def answer(self, endpoint: str, filter_: Filter, *, scope: int | None = None) -> Result:
+        """The answer of ``endpoint`` (a key of ENDPOINTS) to ``filter_``.
+
+        ``scope`` is the manager a scoped token sees the team of (SPEC §7), apart from
+        the filter: the filter already keeps the team's rows, but a figure over other
+        rows (/invest's partner visit count) must then count the team's rows only."""
         filter_type, result_type = _CONTRACT[endpoint]
         if not isinstance(filter_, filter_type):
             raise TypeError(f"/{endpoint} takes a {filter_type.__name__}, not {filter_!r}")
-        return self._database.fetch(render(endpoint, filter_), result_type)
+        return self._database.fetch(render(endpoint, filter_, scope=scope), result_type)
 
     def in_team(self, responsable: int, utilisateur: int) -> bool:
         """Is ``utilisateur`` in the team of ``responsable`` (SPEC §4)?"""

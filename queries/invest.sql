@@ -2,8 +2,26 @@
 -- 5_business_case.sql) summed per key. NULL budgets are ignored and a group whose
 -- budgets are all NULL sums to 0; sums stay exact decimals until the final cast.
 -- Subjects and derived tables: docs/engine.md.
-WITH bc AS MATERIALIZED (
-    SELECT * FROM business_case WHERE {business_cases}
+WITH
+-- A scoped token's partner visit count is the team's visits to the partner (SPEC §7),
+-- not the all-time count business_case holds. $scope is NULL for any other token: the
+-- team is then empty and the scan of contact keeps nothing.
+scoped_visite AS (
+    SELECT id_partenaire, count(*) FILTER (WHERE first_partenaire & 1 <> 0) AS visite_count
+    FROM contact
+    WHERE $scope IS NOT NULL AND id_partenaire IS NOT NULL
+        AND rank IN (SELECT rank FROM team WHERE id_responsable = $scope)
+    GROUP BY id_partenaire
+),
+
+bc AS MATERIALIZED (
+    SELECT b.* REPLACE (
+        CASE WHEN $scope IS NULL THEN b.visite_count ELSE coalesce(s.visite_count, 0) END
+            AS visite_count
+    )
+    FROM business_case AS b
+    LEFT JOIN scoped_visite AS s USING (id_partenaire)
+    WHERE {business_cases}
 ),
 
 -- One sum per (key, code): UNPIVOT makes a row per business case and coded key, and

@@ -1,4 +1,4 @@
-"""The hand-built snapshot (engine_hand.py), loaded once for the tests of this folder."""
+"""The hand-built snapshot (tests/engine_hand.py), loaded once for the tests of this folder."""
 
 from __future__ import annotations
 

@@ -4,43 +4,10 @@ from the rows of engine_hand.py, never produced by the engine."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from engine_hand import ask, label
+from engine_hand import ask, counters, data_gamme, data_region
 
 from engine import SnapshotView
-
-
-def counters(**pairs: tuple[int, int]) -> dict[str, int]:
-    """The 18 /data counters from (planifiees, non_planifiees) pairs; absent = 0."""
-    out = {}
-    for x in ("total", "medicales", "pharmaceutiques", "privees", "publiques", "simple",
-              "groupe", "indiviuel", "en_double"):  # fmt: skip
-        prefix = "nbr_total_visites" if x == "total" else f"nbr_visites_{x}"
-        out[f"{prefix}_planifiees"], out[f"{prefix}_non_planifiees"] = pairs.get(x, (0, 0))
-    return out
-
-
-def data_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_region_partenaire": code, "region": label(code), "nb_visites_total": total,
-        "ville": [
-            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
-             "region": label(code), "nb_visites": n}
-            for v, n in villes
-        ],
-    }  # fmt: skip
-
-
-def data_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_gamme": code, "gamme": label(code), "nbr_total_visites": total,
-        "specialites": [
-            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
-             "code_gamme": code, "nb_visites_total": n}
-            for s, n in specialites
-        ],
-    }  # fmt: skip
 
 
 def test_data_counter_keys_are_the_wire_contract(view: SnapshotView) -> None:
@@ -60,23 +27,24 @@ def test_data_counter_keys_are_the_wire_contract(view: SnapshotView) -> None:
 
 
 def test_data_everything(view: SnapshotView) -> None:
-    # Row 8 (VISI) is in no counter; ET99 is neither private nor public; row 5 has no
-    # region; RE09 sorts between Casablanca and Rabat (code points: 'E' < 'a').
+    # Row 8 (VISI) is in no counter; ET99 and XXXX (rows 11, 14) are neither private
+    # nor public, neither medical nor pharmaceutical; row 5 has no region; RE09 sorts
+    # between Casablanca and Rabat (code points: 'E' < 'a').
     assert ask(view, "data") == {
         "statistiques": {
             **counters(
-                total=(9, 3), medicales=(5, 2), pharmaceutiques=(2, 1), privees=(3, 2),
-                publiques=(3, 0), simple=(6, 1), groupe=(3, 2), indiviuel=(7, 1),
+                total=(10, 3), medicales=(5, 2), pharmaceutiques=(2, 1), privees=(3, 2),
+                publiques=(3, 0), simple=(7, 1), groupe=(3, 2), indiviuel=(8, 1),
                 en_double=(1, 2),
             ),
             "region": [
-                data_region("RE01", 7, ("VI03", 3), ("VI01", 4)),
+                data_region("RE01", 8, ("VI03", 3), ("VI01", 5)),
                 data_region("RE09", 1),
                 data_region("RE02", 4, ("VI02", 4)),
             ],
             "gammes": [
                 data_gamme("GA01", 7, ("SP01", 4), ("SP02", 3)),
-                data_gamme("GA02", 5, ("SP01", 1), ("SP02", 1), ("SP09", 1)),
+                data_gamme("GA02", 6, ("SP01", 2), ("SP02", 1), ("SP09", 1)),
             ],
         }
     }  # fmt: skip
@@ -94,7 +62,7 @@ def test_data_team_of_a_responsable_who_is_no_user(view: SnapshotView) -> None:
 
 
 def test_data_annee(view: SnapshotView) -> None:
-    # 2024: rows 6 (2023) and 8 (no date) are out.
+    # 2024: rows 6 (2023-12-31 23:00), 8 (no date) and 14 (2025-01-01 00:00) are out.
     assert ask(view, "data", annee=2024) == {
         "statistiques": {
             **counters(
@@ -114,22 +82,33 @@ def test_data_annee(view: SnapshotView) -> None:
     }  # fmt: skip
 
 
+def test_data_annee_from_its_first_midnight(view: SnapshotView) -> None:
+    # 2025: row 14 only, at 2025-01-01 00:00 (PLAN, XXXX, ET99, S, N).
+    assert ask(view, "data", annee=2025) == {
+        "statistiques": {
+            **counters(total=(1, 0), simple=(1, 0), indiviuel=(1, 0)),
+            "region": [data_region("RE01", 1, ("VI01", 1))],
+            "gammes": [data_gamme("GA02", 1, ("SP01", 1))],
+        }
+    }
+
+
 def test_data_start_date(view: SnapshotView) -> None:
-    # From 2024-02-01: visits 4, 8, 9, 10 (rows 5, 9-13).
+    # From 2024-02-01: visits 4, 8, 9, 10, 11 (rows 5, 9-14).
     assert ask(view, "data", start_date=date(2024, 2, 1)) == {
         "statistiques": {
             **counters(
-                total=(6, 0), medicales=(3, 0), pharmaceutiques=(1, 0), privees=(2, 0),
-                publiques=(2, 0), simple=(3, 0), groupe=(3, 0), indiviuel=(4, 0),
+                total=(7, 0), medicales=(3, 0), pharmaceutiques=(1, 0), privees=(2, 0),
+                publiques=(2, 0), simple=(4, 0), groupe=(3, 0), indiviuel=(5, 0),
                 en_double=(1, 0),
             ),
             "region": [
-                data_region("RE01", 3, ("VI03", 2), ("VI01", 1)),
+                data_region("RE01", 4, ("VI03", 2), ("VI01", 2)),
                 data_region("RE02", 2, ("VI02", 2)),
             ],
             "gammes": [
                 data_gamme("GA01", 3, ("SP01", 1), ("SP02", 2)),
-                data_gamme("GA02", 2, ("SP01", 1)),
+                data_gamme("GA02", 3, ("SP01", 2)),
             ],
         }
     }  # fmt: skip

@@ -4,41 +4,18 @@ from the rows of engine_hand.py, never produced by the engine."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from engine_hand import NAMES, ask, keyed, label
+from engine_hand import ask, evaluation, keyed
 
 from engine import SnapshotView
 
 
-def evaluation(scores=(), mois=(), roles=(), points=(), categories=()) -> dict[str, Any]:
-    return {
-        "Nombre_visites_par_moyen_evaluation": keyed("points_obtenus", "nombre_visites", *scores),
-        "Nombre_evaluation_par_Mois": keyed("date_integration", "Nombre_evaluation", *mois),
-        "pourcentage_evaluations_role": [
-            {"role_createur": r, "Nombre_evaluation": n, "pourcentage": p} for r, n, p in roles
-        ],
-        "moyenne_points_utilisateurs": [
-            {"id_utilisateur": u, "FullName_utilisateur": NAMES.get(u), "points_obtenus": p}
-            for u, p in points
-        ],
-        "categories": [
-            {"code_categorie": c, "categorie": label(c), "moyenne_points_categorie": m,
-             "sous_categories": [
-                 {"code_sous_categorie": s, "sous_categorie": label(s),
-                  "moyenne_points_sous_categorie": sm}
-                 for s, sm in subs
-             ]}
-            for c, m, subs in categories
-        ],
-    }  # fmt: skip
-
-
 def test_evaluation_everything(view: SnapshotView) -> None:
     # Evaluation 7 has no detail row: it is nowhere. Scores: 15.5 twice (users 3 and 6:
-    # 3 + 2 visits). Creators: 2 (SUP) x3, 1 (DIR), 7 (SUP), 77 (unknown) -> 6 in all.
+    # 3 + 2 visits); 12.0 is user 4's (visits 3, 4, 11). Creators: 2 (SUP) x3, 1 (DIR),
+    # 7 (SUP), 77 (unknown) -> 6 in all.
     assert ask(view, "evaluation") == evaluation(
-        scores=[(10.0, 3), (12.0, 2), (15.5, 5), (17.0, 3)],
+        scores=[(10.0, 3), (12.0, 3), (15.5, 5), (17.0, 3)],
         mois=[("2024-01", 2), ("2024-02", 2), ("2024-03", 1)],
         roles=[("DIR", 1, 16.67), ("SUP", 4, 66.67)],
         points=[(3, 42.5 / 3), (4, 12.0), (5, None), (6, 15.5)],
@@ -78,7 +55,7 @@ def test_evaluation_team_with_a_cycle(view: SnapshotView) -> None:
 def test_evaluation_categorie(view: SnapshotView) -> None:
     # CE01 details: 1, 2 (evaluation 1), 4 (2), 6 (4), 7 (5, no score, no sub-category).
     assert ask(view, "evaluation", code_categorie="CE01") == evaluation(
-        scores=[(12.0, 2), (15.5, 5)],
+        scores=[(12.0, 3), (15.5, 5)],
         mois=[("2024-01", 2), ("2024-02", 1)],
         roles=[("SUP", 4, 100.0)],
         points=[(3, 15.5), (4, 12.0), (5, None), (6, 15.5)],
@@ -89,7 +66,7 @@ def test_evaluation_categorie(view: SnapshotView) -> None:
 def test_evaluation_annee(view: SnapshotView) -> None:
     # 2024: all but evaluation 5 (no date).
     assert ask(view, "evaluation", annee=2024) == evaluation(
-        scores=[(10.0, 3), (12.0, 2), (15.5, 5), (17.0, 3)],
+        scores=[(10.0, 3), (12.0, 3), (15.5, 5), (17.0, 3)],
         mois=[("2024-01", 2), ("2024-02", 2), ("2024-03", 1)],
         roles=[("DIR", 1, 20.0), ("SUP", 3, 60.0)],
         points=[(3, 42.5 / 3), (4, 12.0), (6, 15.5)],
@@ -135,7 +112,7 @@ def test_evaluation_dates(view: SnapshotView) -> None:
 
 def test_evaluation_categorie_and_team(view: SnapshotView) -> None:
     assert ask(view, "evaluation", code_categorie="CE01", id_responsable=2) == evaluation(
-        scores=[(12.0, 2), (15.5, 3)],
+        scores=[(12.0, 3), (15.5, 3)],
         mois=[("2024-01", 2)],
         roles=[("SUP", 2, 100.0)],
         points=[(3, 15.5), (4, 12.0)],

@@ -3,44 +3,21 @@ from the rows of engine_hand.py, never produced by the engine."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from engine_hand import ask, keyed, label, labelled
+from engine_hand import ask, keyed, labelled, partenaire_gamme, partenaire_region
 
 from engine import SnapshotView
 
 
-def partenaire_region(code: str, total: int, *villes: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_region_partenaire": code, "region": label(code), "total_partenaire": total,
-        "ville": [
-            {"code_ville_partenaire": v, "code_region_partenaire": code, "ville": label(v),
-             "region": label(code), "nb_partenaire": n}
-            for v, n in villes
-        ],
-    }  # fmt: skip
-
-
-def partenaire_gamme(code: str, total: int, *specialites: tuple[str, int]) -> dict[str, Any]:
-    return {
-        "code_gamme": code, "gamme": label(code), "total_partenaire": total,
-        "specialites": [
-            {"code_specialite": s, "specialite": label(s), "gamme": label(code),
-             "code_gamme": code, "nb_partenaire": n}
-            for s, n in specialites
-        ],
-    }  # fmt: skip
-
-
 def test_partenaire_everything(view: SnapshotView) -> None:
     # Partners 100 (4 visits: 1, 2, 7, 9), 101 (3, 8: its two rows in 8 are one
-    # visit), 102 (2, 10), 103, 104, 999: 11 (visit, partner) pairs / 6 partners.
-    # Partner 100 is in RE01 and, at visit 9, in RE02: it counts in both.
+    # visit), 102 (2, 10), 103 (5), 104 (8, 11), 999 (6): 12 (visit, partner) pairs /
+    # 6 partners; 105 is never visited. Partner 100 is in RE01 and, at visit 9, in
+    # RE02: it counts in both.
     assert ask(view, "partenaire") == {
         "Nombre_de_comptes_par_potentiel": keyed(
             "code_potentiel", "nombre_partenaire", ("A", 1), ("B", 1), ("C", 1), ("Z", 1)
         ),
-        "Nombre_de_visites_moyen": 11 / 6,
+        "Nombre_de_visites_moyen": 2.0,
         "Nombre_de_comptes_par_etablissement": labelled(
             "code_type_etablissement", "etablissement", "nombre_partenaire",
             ("ET01", 2), ("ET99", 1), ("ET02", 1),
@@ -80,18 +57,19 @@ def test_partenaire_one_user(view: SnapshotView) -> None:
 
 
 def test_partenaire_average_under_a_contact_filter(view: SnapshotView) -> None:
-    # RE01: 100 at visits 1, 2, 7; 101 at 3, 8; 104 at 8 -> 6 pairs / 3 partners.
-    assert ask(view, "partenaire", region="RE01")["Nombre_de_visites_moyen"] == 2.0
+    # RE01: 100 at visits 1, 2, 7; 101 at 3, 8; 104 at 8, 11 -> 7 pairs / 3 partners.
+    assert ask(view, "partenaire", region="RE01")["Nombre_de_visites_moyen"] == 7 / 3
 
 
 def test_partenaire_gamme(view: SnapshotView) -> None:
-    # GA02: rows 3, 6, 7, 11, 13 -> partners 102 (visits 2, 10), 103, 999, 104: 5 pairs / 4.
+    # GA02: rows 3, 6, 7, 11, 13, 14 -> partners 102 (visits 2, 10), 103 (5), 999 (6),
+    # 104 (8, 11): 6 pairs / 4.
     # 999 is no CRM partner (no potential, no establishment); 102 has no speciality.
     assert ask(view, "partenaire", gamme="GA02") == {
         "Nombre_de_comptes_par_potentiel": keyed(
             "code_potentiel", "nombre_partenaire", ("C", 1), ("Z", 1)
         ),
-        "Nombre_de_visites_moyen": 1.25,
+        "Nombre_de_visites_moyen": 1.5,
         "Nombre_de_comptes_par_etablissement": labelled(
             "code_type_etablissement", "etablissement", "nombre_partenaire",
             ("ET01", 1), ("ET99", 1),

@@ -3,58 +3,34 @@ from the rows of engine_hand.py, never produced by the engine."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
 
-from engine_hand import NAMES, ask, keyed, labelled
+from engine_hand import ask, days, delegues, performance
 
 from engine import SnapshotView
 
-
-def delegues(*pairs: tuple[int, int]) -> list[dict[str, Any]]:
-    return [{"id_utilisateur": u, "delegue": NAMES.get(u), "nombre_visites": n} for u, n in pairs]
-
-
-def days(first: date, last: date, **visites: int) -> list[dict[str, Any]]:
-    """Every day from first to last; days not given (as d2024_01_12=3) have 0 visits."""
-    every = [first + timedelta(n) for n in range((last - first).days + 1)]
-    counts = {date.fromisoformat(k[1:].replace("_", "-")): v for k, v in visites.items()}
-    return [{"date_visite": d.isoformat(), "nombre_visites": counts.get(d, 0)} for d in every]
-
-
-def performance(
-    types=(), statuts=(), potentiels=(), regions=(), top=(), fewest=(), per_day=()
-) -> dict[str, Any]:
-    count_key = "nombre_visites"
-    return {
-        "nombre_compte_visite_par_type_compte": keyed("code_type_partenaire", count_key, *types),
-        "nombre_compte_visite_par_status": keyed("code_statut_partenaire", count_key, *statuts),
-        "nombre_visites_par_potenciel": keyed("code_potentiel", count_key, *potentiels),
-        "nombre_visites_par_region": labelled(
-            "code_region_partenaire", "region", count_key, *regions
-        ),
-        "utilisateurs_plus_grand_nombre_visites": delegues(*top),
-        "delegues_moins_nombre_visites": delegues(*fewest),
-        "nombre_compte_visite_par_jour": list(per_day),
-    }
-
-
-EVERY_DAY = days(
+UNTIL_MARCH = days(
     date(2023, 12, 31), date(2024, 3, 15),
     d2023_12_31=1, d2024_01_10=1, d2024_01_12=3, d2024_02_01=2, d2024_03_15=2,
 )  # fmt: skip
+# Visit 11, at 2025-01-01 00:00, stretches the series over 2024's zero days.
+EVERY_DAY = [
+    *UNTIL_MARCH, *days(date(2024, 3, 16), date(2025, 1, 1), d2025_01_01=1)
+]  # fmt: skip
 
 
 def test_performance_everything(view: SnapshotView) -> None:
     # Visit 8 counts once for MEDE although two of its rows are MEDE; visit 7 has no
-    # date and is in no day; user 50 is unknown (no name); rep 5 ("del") has 0.
+    # date and is in no day; user 50 is unknown (no name); rep 5 ("del") has 0. Users 3
+    # (visits 1, 2, 8) and 4 (3, 4, 11) tie: by name, Chraibi before Dahbi. Partner 104
+    # (Z, VALI, XXXX) is met at visits 8 and 11.
     assert ask(view, "performance") == performance(
-        types=[("MEDE", 7), ("PHAR", 3), ("XXXX", 1)],
-        statuts=[("ATTE", 2), ("REJE", 1), ("VALI", 6)],
-        potentiels=[("A", 4), ("B", 2), ("C", 2), ("Z", 1)],
-        regions=[("RE01", 5), ("RE09", 1), ("RE02", 4)],
-        top=[(3, 3), (4, 2), (6, 2), (2, 1), (9, 1)],
-        fewest=[(5, 0), (9, 1), (4, 2), (6, 2), (3, 3)],
+        types=[("MEDE", 7), ("PHAR", 3), ("XXXX", 2)],
+        statuts=[("ATTE", 2), ("REJE", 1), ("VALI", 7)],
+        potentiels=[("A", 4), ("B", 2), ("C", 2), ("Z", 2)],
+        regions=[("RE01", 6), ("RE09", 1), ("RE02", 4)],
+        top=[(3, 3), (4, 3), (6, 2), (2, 1), (9, 1)],
+        fewest=[(5, 0), (9, 1), (6, 2), (3, 3), (4, 3)],
         per_day=EVERY_DAY,
     )
 
@@ -73,9 +49,9 @@ def test_performance_team_with_a_cycle(view: SnapshotView) -> None:
 
 
 def test_performance_team_candidates(view: SnapshotView) -> None:
-    # Reps of team 2 = {2, 3, 4}: 3 and 4.
+    # Reps of team 2 = {2, 3, 4}: 3 (visits 1, 2, 8) and 4 (3, 4, 11), tied.
     got = ask(view, "performance", id_responsable=2)["delegues_moins_nombre_visites"]
-    assert got == delegues((4, 2), (3, 3))
+    assert got == delegues((3, 3), (4, 3))
 
 
 def test_performance_rep_without_visits(view: SnapshotView) -> None:
@@ -83,35 +59,36 @@ def test_performance_rep_without_visits(view: SnapshotView) -> None:
 
 
 def test_performance_gamme_trimmed(view: SnapshotView) -> None:
-    # " GA02 " is GA02: rows 3, 6, 7, 11, 13 = visits 2, 5, 6, 8, 10.
+    # " GA02 " is GA02: rows 3, 6, 7, 11, 13, 14 = visits 2, 5, 6, 8, 10, 11.
     assert ask(view, "performance", gamme=" GA02 ") == performance(
-        types=[("MEDE", 1), ("PHAR", 3), ("XXXX", 1)],
-        statuts=[("ATTE", 2), ("REJE", 1), ("VALI", 1)],
-        potentiels=[("C", 2), ("Z", 1)],
-        regions=[("RE01", 1), ("RE09", 1), ("RE02", 3)],
-        top=[(3, 2), (2, 1), (6, 1), (50, 1)],
-        fewest=[(4, 0), (5, 0), (9, 0), (6, 1), (3, 2)],
+        types=[("MEDE", 1), ("PHAR", 3), ("XXXX", 2)],
+        statuts=[("ATTE", 2), ("REJE", 1), ("VALI", 2)],
+        potentiels=[("C", 2), ("Z", 2)],
+        regions=[("RE01", 2), ("RE09", 1), ("RE02", 3)],
+        top=[(3, 2), (2, 1), (4, 1), (6, 1), (50, 1)],
+        fewest=[(5, 0), (9, 0), (4, 1), (6, 1), (3, 2)],
         per_day=days(
-            date(2023, 12, 31), date(2024, 3, 15),
-            d2023_12_31=1, d2024_01_12=2, d2024_02_01=1, d2024_03_15=1,
+            date(2023, 12, 31), date(2025, 1, 1),
+            d2023_12_31=1, d2024_01_12=2, d2024_02_01=1, d2024_03_15=1, d2025_01_01=1,
         ),
     )  # fmt: skip
 
 
 def test_performance_region(view: SnapshotView) -> None:
-    # RE01: rows 1, 2, 4, 8, 9, 10, 11 = visits 1, 2, 3, 7, 8; visit 8 has three RE01
-    # rows and counts once everywhere.
+    # RE01: rows 1, 2, 4, 8, 9, 10, 11, 14 = visits 1, 2, 3, 7, 8, 11; visit 8 has
+    # three RE01 rows and counts once everywhere.
     assert ask(view, "performance", region="RE01") == performance(
-        types=[("MEDE", 5), ("XXXX", 1)],
-        statuts=[("VALI", 5)],
-        potentiels=[("A", 3), ("B", 2), ("Z", 1)],
-        regions=[("RE01", 5)],
-        top=[(3, 3), (4, 1), (9, 1)],
-        fewest=[(5, 0), (6, 0), (4, 1), (9, 1), (3, 3)],
+        types=[("MEDE", 5), ("XXXX", 2)],
+        statuts=[("VALI", 6)],
+        potentiels=[("A", 3), ("B", 2), ("Z", 2)],
+        regions=[("RE01", 6)],
+        top=[(3, 3), (4, 2), (9, 1)],
+        fewest=[(5, 0), (6, 0), (9, 1), (4, 2), (3, 3)],
         per_day=days(
-            date(2024, 1, 10), date(2024, 2, 1), d2024_01_10=1, d2024_01_12=2, d2024_02_01=1
+            date(2024, 1, 10), date(2025, 1, 1),
+            d2024_01_10=1, d2024_01_12=2, d2024_02_01=1, d2025_01_01=1,
         ),
-    )
+    )  # fmt: skip
 
 
 def test_performance_gamme_and_region(view: SnapshotView) -> None:
@@ -125,15 +102,15 @@ def test_performance_gamme_and_region(view: SnapshotView) -> None:
         fewest=[(3, 0), (4, 0), (5, 0), (9, 0), (6, 1)],
         per_day=days(date(2024, 3, 15), date(2024, 3, 15), d2024_03_15=1),
     )
-    # GA02 in RE01: row 11 of visit 8 only.
+    # GA02 in RE01: row 11 of visit 8 and row 14 of visit 11, both partner 104.
     assert ask(view, "performance", gamme="GA02", region="RE01") == performance(
-        types=[("XXXX", 1)],
-        statuts=[("VALI", 1)],
-        potentiels=[("Z", 1)],
-        regions=[("RE01", 1)],
-        top=[(3, 1)],
-        fewest=[(4, 0), (5, 0), (6, 0), (9, 0), (3, 1)],
-        per_day=days(date(2024, 2, 1), date(2024, 2, 1), d2024_02_01=1),
+        types=[("XXXX", 2)],
+        statuts=[("VALI", 2)],
+        potentiels=[("Z", 2)],
+        regions=[("RE01", 2)],
+        top=[(3, 1), (4, 1)],
+        fewest=[(5, 0), (6, 0), (9, 0), (3, 1), (4, 1)],
+        per_day=days(date(2024, 2, 1), date(2025, 1, 1), d2024_02_01=1, d2025_01_01=1),
     )
 
 
@@ -147,9 +124,9 @@ def test_performance_one_whole_day(view: SnapshotView) -> None:
 
 
 def test_performance_end_date(view: SnapshotView) -> None:
-    # Every dated visit is on or before 2024-03-15; visit 7 (no date) is out.
+    # Visits 7 (no date) and 11 (2025) are out.
     got = ask(view, "performance", end_date=date(2024, 3, 15))
     assert got["utilisateurs_plus_grand_nombre_visites"] == delegues(
         (3, 3), (4, 2), (6, 2), (2, 1), (50, 1)
     )
-    assert got["nombre_compte_visite_par_jour"] == EVERY_DAY
+    assert got["nombre_compte_visite_par_jour"] == UNTIL_MARCH

@@ -58,7 +58,7 @@ def test_choices_of_a_team_are_the_users_in_it(view: SnapshotView, responsable: 
 
 def test_view_names_its_snapshot(view: SnapshotView) -> None:
     assert view.id == "hand"
-    assert view.manifest.tables["tab_visite"].rows == 10
+    assert view.manifest.tables["tab_visite"].rows == 11
 
 
 def test_answer_refuses_the_wrong_filter(view: SnapshotView) -> None:
