@@ -21,3 +21,7 @@ bench-api *ARGS:
 # Every endpoint, uncached, on demo data at 1M and 10M contact rows (docs/benchmarks.md)
 bench-engine *ARGS:
     python bench/bench_engine.py {{ARGS}}
+
+# Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
+mutate *ARGS:
+    python tools/mutate.py {{ARGS}}
