@@ -56,7 +56,11 @@ ENGINE_TESTS = (
 # The swap tests compare the engine with itself: blind to a changed answer, they would
 # only add half a minute to every surviving SQL mutant.
 QUERIES_TESTS = tuple(t for t in ENGINE_TESTS if t != "tests/test_engine_swap.py")
-NORMALISE_TESTS = ("tests/snapshot/test_normalise_rules.py", "tests/snapshot/test_normalise.py")
+NORMALISE_TESTS = (
+    "tests/snapshot/test_normalise_rules.py",
+    "tests/snapshot/test_normalise.py",
+    "tests/snapshot/test_normalise_mutants.py",
+)
 
 # Every mutant run: no cache written into the tree, and this module as a plugin.
 PLUGINS = ("-p", "no:cacheprovider", "-p", "tools.mutate")
