@@ -65,6 +65,9 @@ NORMALISE_TESTS = (
 # Every mutant run: no cache written into the tree, and this module as a plugin.
 PLUGINS = ("-p", "no:cacheprovider", "-p", "tools.mutate")
 PYTEST_ARGS = ("-q", "--tb=short", *PLUGINS)
+# A mutant's tests may take this many times the clean run's, plus this many seconds,
+# before it counts as killed by a timeout: the machine is shared, the margin wide.
+TIMEOUT_FACTOR, TIMEOUT_MARGIN = 4, 60
 # DuckDB's words for a statement it cannot even plan: such a mutant is "invalid".
 INVALID_SQL = re.compile(r"Parser Error|Binder Error|Catalog Error")
 # Log lines say nothing the tests could check; mutmut leaves them alone.
@@ -206,10 +209,8 @@ def sql_tokens(sql: str) -> list[Token]:
 
 
 def _closing(tokens: Sequence[Token], i: int) -> int:
-    """The index of the bracket closing the one at ``i``."""
-    return next(
-        j for j in range(i + 1, len(tokens)) if tokens[j].depth == tokens[i].depth
-    )  # the first token back at the opener's depth is its closer
+    """The index of the bracket closing the one at ``i``: the next token at its depth."""
+    return next(j for j in range(i + 1, len(tokens)) if tokens[j].depth == tokens[i].depth)
 
 
 def _ends_value(token: Token) -> bool:
@@ -248,10 +249,9 @@ def _inert_number(tokens: Sequence[Token], i: int) -> bool:
     """Is the number at ``i`` one whose value changes nothing: a type's size
     (``DECIMAL(18, 0)``) or the row of ``EXISTS (SELECT 1``?"""
     opener = next((j for j in range(i - 1, -1, -1) if tokens[j].depth < tokens[i].depth), None)
-    if opener is not None and opener and tokens[opener - 1].upper in TYPES_WITH_SIZE:
+    if opener and tokens[opener - 1].upper in TYPES_WITH_SIZE:
         return True
-    words = [t.upper for t in tokens[max(0, i - 3) : i]]
-    return words == ["EXISTS", "", "SELECT"]
+    return [t.text.upper() for t in tokens[max(0, i - 3) : i]] == ["EXISTS", "(", "SELECT"]
 
 
 def _swaps(tokens: Sequence[Token]) -> Iterator[Edit]:
@@ -282,7 +282,7 @@ def _same_case(old: str, new: str) -> str:
     return new.upper() if old.isupper() else new.lower()
 
 
-def _drops_and_adds(tokens: Sequence[Token], sql: str) -> Iterator[Edit]:
+def _drops_and_adds(tokens: Sequence[Token]) -> Iterator[Edit]:
     """Words dropped or added: NOT, IS [NOT], DISTINCT, outer joins, UNION [ALL]."""
     for i, t in enumerate(tokens):
         after = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -325,6 +325,8 @@ def _calls(tokens: Sequence[Token], sql: str) -> Iterator[Edit]:
         if tokens[i + 1].text != "(" or name not in FALLBACKS | ROUNDINGS:
             continue
         args = _args(tokens, i + 1)
+        if not args:
+            continue
         close = _closing(tokens, i + 1)
         first, last = args[0]
         kept = "(" + sql[tokens[first].start : tokens[last].end] + ")"
@@ -391,7 +393,7 @@ def sql_mutants(area: str, path: str, sql: str) -> list[Mutant]:
     tokens = sql_tokens(sql)
     edits = [
         *_swaps(tokens),
-        *_drops_and_adds(tokens, sql),
+        *_drops_and_adds(tokens),
         *_calls(tokens, sql),
         *_order_keys(tokens, sql),
     ]
@@ -521,13 +523,13 @@ def _run_job(root: Path, job: dict[str, Any]) -> dict[str, Any]:
         if target:
             target.write_text(job["text"], encoding="utf-8")
         pid = os.fork()
-        if pid == 0:  # the child: fresh imports of our code, then the tests
+        if pid == 0:  # the child: the tests, then out
             code = 3
             try:
                 out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
                 os.dup2(out, 1)
                 os.dup2(out, 2)
-                _clear_caches(root)  # the parent imported our modules, read no SQL yet
+                _clear_caches(root)  # the SQL is read anew, from the mutated file
                 signal.alarm(job["timeout"])
                 plugins = [Recorder(root, job["watch"])] if job.get("watch") else []
                 code = int(pytest.main(["-x", *PYTEST_ARGS, *job["tests"]], plugins=plugins))
@@ -631,7 +633,7 @@ def run_sql(area: Area, scratch: Path, jobs: int, properties: bool, say: Any) ->
             for path, chosen in readers.items():
                 seconds = sum(tests[t]["seconds"] for t in chosen)
                 say(f"  {stage}: {path} is read by {len(chosen)} tests ({seconds:.0f} s)")
-            alive = [m for m in mutants if m.status in ("", NO_TESTS)]
+            alive = [m for m in mutants if m.status in ("", SURVIVED, NO_TESTS)]
             todo = [(m, readers[m.path]) for m in alive if readers[m.path]]
             for m in alive:
                 m.status = m.status or NO_TESTS
@@ -671,7 +673,7 @@ def _run_jobs(
                         "path": m.path,
                         "text": m.text,
                         "tests": chosen,
-                        "timeout": int(2 * budget + 30),
+                        "timeout": int(TIMEOUT_FACTOR * budget + TIMEOUT_MARGIN),
                     }
                 )
             except BaseException as error:  # re-raised by the main thread
@@ -730,13 +732,45 @@ def run_python(
                 statuses[name] = (status, stage)
     diffs = _mutmut_diffs(root, [n for n, (s, _) in statuses.items() if s not in CAUGHT])
     by_module = {_module(p): (p, a) for a in areas for p in a.files()}
+    at_import = {p: _import_time_functions(_text(p)) for p in files}
     mutants = []
     for name, (status, stage) in statuses.items():
         module = re.match(r"(.*?)\.x[_ǁ]", name)
         path, area = by_module[module.group(1) if module else name]
         line, change = _locate(path, name, diffs.get(name, ""))
+        if status == SURVIVED and _function_path(name)[0] in at_import[path]:
+            # mutmut forks its mutant runs after the import: no test runs this mutant.
+            status, change = NO_TESTS, f"{change} (the function runs only at import)"
         mutants.append(Mutant(area.name, path, line, change, status=status, stage=stage))
     return mutants
+
+
+def _import_time_functions(source: str) -> set[str]:
+    """The module's functions that run while it is imported: called by a statement of
+    the module (or a class body), or by such a function, directly (not from a lambda)."""
+    tree = ast.parse(source)
+    functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    scopes = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+    def calls(nodes: Iterable[ast.AST]) -> set[str]:
+        found, todo = set(), list(nodes)
+        while todo:
+            node = todo.pop()
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                found.add(node.func.id)
+            todo += [c for c in ast.iter_child_nodes(node) if not isinstance(c, scopes)]
+        return found & set(functions)
+
+    statements = [n for n in tree.body if not isinstance(n, scopes)]
+    classes = [c for c in tree.body if isinstance(c, ast.ClassDef)]
+    statements += [b for c in classes for b in c.body if not isinstance(b, scopes)]
+    reached, todo = set(), list(calls(statements))
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += calls(functions[name].body)
+    return reached
 
 
 def _mutmut(root: Path, names: Sequence[str], jobs: int) -> dict[str, str]:
@@ -842,10 +876,15 @@ def _locate(path: str, name: str, diff: str) -> tuple[int, str]:
     return start, change
 
 
+def _function_path(name: str) -> list[str]:
+    """The class and function names a mutmut mutant name points to."""
+    mangled = re.sub(r"__mutmut_\d+$", "", name.rsplit(".", 1)[-1])
+    return mangled.removeprefix("x").strip("_ǁ").split("ǁ")
+
+
 def _function_line(source: str, name: str) -> int:
     """The first line of the function a mutmut mutant name points to."""
-    mangled = re.sub(r"__mutmut_\d+$", "", name.rsplit(".", 1)[-1])
-    parts = mangled.removeprefix("x").strip("_ǁ").split("ǁ")
+    parts = _function_path(name)
     scope: list[ast.stmt] = ast.parse(source).body
     found: ast.AST | None = None
     for part in parts:
@@ -882,45 +921,82 @@ def _rate(caught: int, total: int) -> str:
     return f"{100 * caught / total:.1f} %" if total else "-"
 
 
-def report(run: Run) -> str:
-    stages = (
-        "example tests, then property tests for survivors"
-        if run.properties
-        else ("example tests only (--no-properties)")
-    )
-    lines = [
-        f"Last run: {datetime.now(UTC):%Y-%m-%d}, branch `{run.branch}` at `{run.commit}`;"
-        f" {stages}; {run.jobs} mutants at a time, {run.seconds / 60:.1f} minutes in all.",
-        "",
-        "| area | mutants | killed | of which by properties | timeout | invalid | survived"
-        " | no tests | kill rate | without invalid |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+SUMMARY = (
+    "| area | last run | minutes | mutants | killed | by properties | timeout | invalid"
+    " | survived | no tests | kill rate | without invalid |"
+)
+ALIVE = "| where | change | status |"
+
+
+def report(run: Run, previous: str) -> str:
+    """The report section: this run's areas, and the rows of ``previous`` (the section
+    as it was) for the areas this run left alone."""
+    ran = {a.name for a in run.areas}
+    stages = "examples, properties" if run.properties else "examples"
+    when = f"{datetime.now(UTC):%Y-%m-%d}, `{run.branch}` at `{run.commit}`, {stages}"
+    rows = [line for line in previous.splitlines() if _row_area(line) not in ("", *ran)]
     for area in run.areas:
         ours = [m for m in run.mutants if m.area == area.name]
         n = Counter(m.status for m in ours)
         late = sum(m.status == KILLED and m.stage == STAGES[1] for m in ours)
         caught = n[KILLED] + n[TIMEOUT] + n[INVALID]
-        lines.append(
-            f"| {area.name} | {len(ours)} | {n[KILLED]} | {late} | {n[TIMEOUT]} | {n[INVALID]}"
-            f" | {n[SURVIVED]} | {n[NO_TESTS]} | {_rate(caught, len(ours))}"
-            f" | {_rate(caught - n[INVALID], len(ours) - n[INVALID])} |"
+        rates = f"{_rate(caught, len(ours))} | {_rate(caught - n[INVALID], len(ours) - n[INVALID])}"
+        rows.append(
+            f"| {area.name} | {when} | {run.seconds / 60:.1f} | {len(ours)} | {n[KILLED]}"
+            f" | {late} | {n[TIMEOUT]} | {n[INVALID]} | {n[SURVIVED]} | {n[NO_TESTS]} | {rates} |"
         )
-    alive = [m for m in run.mutants if m.status in (SURVIVED, NO_TESTS)]
-    lines += ["", f"Mutants no test noticed ({len(alive)}):", ""]
-    if alive:
-        lines += ["| where | change | status |", "| --- | --- | --- |"]
-    for m in sorted(alive, key=lambda m: (m.path, m.line, m.change)):
-        change = m.change.replace("|", "\\|")
-        lines.append(f"| `{m.path}:{m.line}` | {change} | {m.status} |")
-    return "\n".join(lines)
+        for m in ours:
+            if m.status in (SURVIVED, NO_TESTS):
+                change = m.change.replace("|", "\\|")
+                rows.append(f"| `{m.path}:{m.line}` | {change} | {m.status} |")
+    summary = sorted((r for r in rows if not r.startswith("| `")), key=_area_order)
+    alive = sorted((r for r in rows if r.startswith("| `")), key=_place)
+    return "\n".join(
+        [
+            f"Written by `just mutate`, {run.jobs} mutants at a time; minutes are those of"
+            " the run that last covered the area.",
+            "",
+            SUMMARY,
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            *summary,
+            "",
+            f"Mutants no test noticed ({len(alive)}):",
+            "",
+            ALIVE,
+            "| --- | --- | --- |",
+            *alive,
+        ]
+    )
 
 
-def write_report(text: str) -> None:
+def _row_area(line: str) -> str:
+    """The area a row of the report belongs to; "" for any other line."""
+    cells = line.split(" | ")
+    if not line.startswith("| ") or line in (SUMMARY, ALIVE) or line.startswith("| ---"):
+        return ""
+    first = cells[0].removeprefix("| ")
+    if first.startswith("`"):
+        path = first.strip("`").rsplit(":", 1)[0]
+        return next((a.name for a in AREAS if any(fnmatch(path, g) for g in a.globs)), "")
+    return first
+
+
+def _area_order(row: str) -> int:
+    return [a.name for a in AREAS].index(_row_area(row))
+
+
+def _place(row: str) -> tuple[str, int, str]:
+    path, _, line = row.split("`")[1].rpartition(":")
+    return path, int(line), row
+
+
+def write_report(run: Run) -> str:
     document = REPORT.read_text(encoding="utf-8")
     head, _, rest = document.partition(BEGIN)
-    _, _, tail = rest.partition(END)
+    previous, _, tail = rest.partition(END)
+    text = report(run, previous)
     REPORT.write_text(f"{head}{BEGIN}\n{text}\n{END}{tail}", encoding="utf-8")
+    return text
 
 
 # --------------------------------------------------------------------------- main
@@ -955,7 +1031,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="then run the property tests against the survivors (a minute a mutant)",
     )
     parser.add_argument("--list", action="store_true", help="list the SQL mutants and stop")
-    parser.add_argument("--no-report", action="store_true", help="leave docs/testing.md alone")
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="leave docs/testing.md alone (so does --only)",
+    )
     return parser.parse_args(argv)
 
 
@@ -1001,10 +1081,11 @@ def main(argv: Sequence[str]) -> None:
         python = [a for a in areas if a.kind == "python"]
         if python:
             mutants += run_python(python, Path(scratch), args.jobs, properties, say)
-    text = report(Run(mutants, areas, time.monotonic() - start, args.jobs, properties))
-    print(text)
-    if not args.no_report:
-        write_report(text)
+    run = Run(mutants, areas, time.monotonic() - start, args.jobs, properties)
+    if args.no_report or args.only:  # a part of an area is no area's figure
+        print(report(run, ""))
+    else:
+        print(write_report(run))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
-"""The SQL mutator of `just mutate` (tools/mutate.py, docs/testing.md): one mutant per
+"""`just mutate` (tools/mutate.py, docs/testing.md): its SQL mutator makes one mutant per
 operator site, none in comments, strings or placeholders, nor where a change cannot
-alter an answer. Every expected text below is written out by hand."""
+alter an answer; it knows which Python functions run only at import. Every expected
+value below is written out by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.mutate import sql_mutants
+from tools.mutate import _import_time_functions, sql_mutants
 
 
 def mutants(sql: str) -> list[str]:
@@ -100,3 +101,24 @@ def test_one_mutant_per_site(sql: str, expected: list[str]) -> None:
 def test_each_mutant_names_its_line_and_change() -> None:
     (only,) = sql_mutants("queries", "q.sql", "SELECT a\nFROM t\nWHERE NOT b")
     assert (only.path, only.line, only.change) == ("q.sql", 3, "drop `NOT`")
+
+
+MODULE = """
+def a(): return 1
+def b(): return a()
+def c(): return lambda: d()
+def d(): return 2
+def e(): return 3
+X = b()
+Y = c()
+Z = [lambda: e()]
+class K:
+    k = a()
+    def m(self): return e()
+"""
+
+
+def test_functions_that_run_at_import_are_known():
+    # b and c are called by the module, a by b and by K's body; d only inside a lambda,
+    # e only inside a lambda and a method: both run later, if ever.
+    assert _import_time_functions(MODULE) == {"a", "b", "c"}
