@@ -26,3 +26,7 @@ bench-engine *ARGS:
 # `visites serve` on its serving database: start, RSS, hot swap, file vs in-memory (docs/benchmarks.md)
 bench-serve *ARGS:
     python bench/bench_serve.py {{ARGS}}
+
+# Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
+mutate *ARGS:
+    python tools/mutate.py {{ARGS}}
