@@ -4,6 +4,7 @@ that bound the memory of a child table's cleaning (docs/snapshot.md)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from snapshot.demo import generate
+from snapshot.demo.generator import generate
 from snapshot.layout import table_path
 from snapshot.normalise import KEEP_WHEN, Normaliser, Quality, _key_ranges
 from snapshot.tables import PARTENAIRE_VISITE, TABLES
@@ -22,7 +23,7 @@ def normalise(folder: Path) -> Quality:
     raw, clean = folder / "raw", folder / "clean"
     raw.mkdir(parents=True)
     clean.mkdir()
-    with Normaliser(raw, clean) as normaliser:
+    with Normaliser(raw, clean, snapshot_day=dt.date.today()) as normaliser:
         for table in TABLES:
             pq.write_table(tables[table.name], table_path(raw, table.name))
             normaliser.clean(table, tables[table.name].num_rows)
