@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tools.mutate import _import_time_functions, sql_mutants
+from tools.mutate import _function_path, _import_time_functions, sql_mutants
 
 
 def mutants(sql: str) -> list[str]:
@@ -122,3 +122,14 @@ def test_functions_that_run_at_import_are_known():
     # b and c are called by the module, a by b and by K's body; d only inside a lambda,
     # e only inside a lambda and a method: both run later, if ever.
     assert _import_time_functions(MODULE) == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("engine.engine.xǁEngineǁ__init____mutmut_1", ["Engine", "__init__"]),
+        ("snapshot.normalise.x__sql_text__mutmut_10", ["_sql_text"]),
+    ],
+)
+def test_a_mutmut_name_points_to_its_function(name, path):
+    assert _function_path(name) == path

@@ -870,8 +870,8 @@ def _locate(path: str, name: str, diff: str) -> tuple[int, str]:
     source = (ROOT / path).read_text(encoding="utf-8")
     start = _function_line(source, name)
     lines = source.splitlines()
-    for number in range(start, len(lines) + 1):
-        if removed and lines[number - 1] == removed[0]:
+    for number in range(start, len(lines) + 1):  # a method's diff is dedented: strip
+        if removed and lines[number - 1].strip() == removed[0].strip():
             return number, change
     return start, change
 
@@ -879,7 +879,9 @@ def _locate(path: str, name: str, diff: str) -> tuple[int, str]:
 def _function_path(name: str) -> list[str]:
     """The class and function names a mutmut mutant name points to."""
     mangled = re.sub(r"__mutmut_\d+$", "", name.rsplit(".", 1)[-1])
-    return mangled.removeprefix("x").strip("_ǁ").split("ǁ")
+    if mangled.startswith("xǁ"):  # a method: xǁClassǁname
+        return mangled.removeprefix("xǁ").split("ǁ")
+    return [mangled.removeprefix("x_")]  # a function: x_name
 
 
 def _function_line(source: str, name: str) -> int:
