@@ -46,16 +46,25 @@ BEGIN, END = "<!-- mutate -->", "<!-- /mutate -->"
 # The tests that exercise each area. Update these when the tests move; a run can
 # override them with ``--tests AREA=PATH,PATH``.
 ENGINE_TESTS = (
-    "tests/test_queries.py",
-    "tests/test_engine_filters.py",
-    "tests/test_engine.py",
-    "tests/test_engine_analyst.py",
-    "tests/test_engine_swap.py",
-    "tests/test_engine_properties.py",
+    "tests/engine/test_queries.py",
+    "tests/engine/test_engine_filters.py",
+    "tests/engine/test_engine_data.py",
+    "tests/engine/test_engine_performance.py",
+    "tests/engine/test_engine_partenaire.py",
+    "tests/engine/test_engine_users.py",
+    "tests/engine/test_engine_evaluation.py",
+    "tests/engine/test_engine_invest.py",
+    "tests/engine/test_engine_paths.py",
+    "tests/engine/test_engine_view.py",
+    "tests/engine/test_engine_analyst.py",
+    "tests/engine/test_engine_serving.py",
+    "tests/engine/test_engine_swap.py",
+    "tests/engine/test_engine_properties.py",
+    "tests/api/test_api_hand.py",
 )
 # The swap tests compare the engine with itself: blind to a changed answer, they would
 # only add half a minute to every surviving SQL mutant.
-QUERIES_TESTS = tuple(t for t in ENGINE_TESTS if t != "tests/test_engine_swap.py")
+QUERIES_TESTS = tuple(t for t in ENGINE_TESTS if t != "tests/engine/test_engine_swap.py")
 NORMALISE_TESTS = (
     "tests/snapshot/test_normalise_rules.py",
     "tests/snapshot/test_normalise.py",
