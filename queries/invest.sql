@@ -4,8 +4,10 @@
 -- Subjects and derived tables: docs/engine.md.
 WITH
 -- A scoped token's partner visit count is the team's visits to the partner (SPEC §7),
--- not the all-time count business_case holds. $scope is NULL for any other token: the
--- team is then empty and the scan of contact keeps nothing.
+-- not the all-time count business_case holds: the team's rows whose mask says "first
+-- row of its visit with this partner" (a team keeps whole visits, so bit 1 is exact).
+-- $scope is NULL for any other token: DuckDB folds the condition to FALSE and drops
+-- this scan and the join below before running anything.
 scoped_visite AS (
     SELECT id_partenaire, count(*) FILTER (WHERE first_partenaire & 1 <> 0) AS visite_count
     FROM contact
