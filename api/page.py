@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
-import time
 from dataclasses import dataclass
 from functools import partial
 from importlib.resources import files
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import msgspec
 from litestar import MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
@@ -32,8 +30,7 @@ from litestar.params import FromPath
 
 from api.cache import AnswerKey
 from api.errors import documented
-from api.statistics import Answer, Statistics
-from engine import SnapshotView
+from api.statistics import Statistics
 from engine.results import Choices
 from security.tokens import Token
 
@@ -98,13 +95,6 @@ class LazyPage:
         return self.page
 
 
-def team_choices(view: SnapshotView, scope: int | None) -> Answer:
-    """Blocking (DuckDB). A scoped token is offered its team only (SPEC §7)."""
-    started = time.perf_counter()
-    choices = view.choices(scope)
-    return Answer(msgspec.json.encode(choices), (time.perf_counter() - started) * 1000)
-
-
 def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
     """``GET /dashboard`` (no auth: the page holds no data), its assets, its choices."""
     lazy = LazyPage()
@@ -139,9 +129,8 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
         # Cached like the answers, per snapshot and scope: a new snapshot, new choices.
         with statistics.engine.lease() as view:
             key = AnswerKey(view.id, "choices", None, token.responsable)
-            answer, _ = await statistics.cache.get(
-                key, partial(team_choices, view, token.responsable)
-            )
+            # A scoped token is offered its team only (SPEC §7).
+            answer, _ = await statistics.cached(key, partial(view.choices, token.responsable))
         headers = {"Cache-Control": "private, no-cache"}
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple
@@ -24,7 +25,7 @@ from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
 from api.exports import document_exports, requested_export
 from api.payload import body_schema, decode_filter
-from engine import ENDPOINTS, RESULTS, Engine, SnapshotView
+from engine import ENDPOINTS, RESULTS, Engine
 from engine.filters import Filter
 from security.tokens import Token
 
@@ -43,10 +44,10 @@ class Answer(NamedTuple):
     engine_ms: float  # what computing it cost, for Server-Timing
 
 
-def compute(view: SnapshotView, endpoint: str, filter_: Filter, scope: int | None) -> Answer:
-    """Blocking (DuckDB): runs in a worker thread. ``scope`` is the token's manager."""
+def timed(question: Callable[[], msgspec.Struct]) -> Answer:
+    """Blocking (DuckDB): runs in a worker thread. The answer, encoded, and its cost."""
     started = time.perf_counter()
-    body = msgspec.json.encode(view.answer(endpoint, filter_, scope=scope))
+    body = msgspec.json.encode(question())
     return Answer(body, (time.perf_counter() - started) * 1000)
 
 
@@ -70,6 +71,13 @@ class Statistics:
     engine: Engine
     cache: AnswerCache[Answer]
 
+    async def cached(
+        self, key: AnswerKey, question: Callable[[], msgspec.Struct]
+    ) -> tuple[Answer, bool]:
+        """The encoded answer to ``question`` under ``key``, and whether it was cached:
+        one path for every answer a dashboard reads, the choices included."""
+        return await self.cache.get(key, partial(timed, question))
+
     async def respond(
         self, request: Request[Any, Any, Any], token: Token, endpoint: str, filter_: Filter
     ) -> Response[bytes]:
@@ -81,9 +89,9 @@ class Statistics:
             headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Accept"}
             if export is None and matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
-            answer, hit = await self.cache.get(
-                key, partial(compute, view, endpoint, filter_, token.responsable)
-            )
+            # The scope also bounds figures no filter names (SPEC §7: /invest's visits).
+            question = partial(view.answer, endpoint, filter_, scope=token.responsable)
+            answer, hit = await self.cached(key, question)
             created_at = view.manifest.created_at
         timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
         headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
