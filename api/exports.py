@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 
 import anyio.to_thread
 import msgspec
-import xlsxwriter
 from litestar import MediaType, Request, Response
 from litestar.enums import ParamType
 from litestar.openapi.spec import (
@@ -207,6 +206,10 @@ def sheet_names(paths: list[str]) -> list[str]:
 def to_xlsx(tables: Mapping[str, Table]) -> bytes:
     """One sheet per block: a bold header row, then typed cells (numbers as numbers,
     days as dates shown dd/mm/yyyy, texts as texts, never formulas)."""
+    # Imported here: XlsxWriter costs a fifth of a second at every server start, and
+    # most servers never write a workbook.
+    import xlsxwriter
+
     output = io.BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True})
     header = workbook.add_format({"bold": True})
