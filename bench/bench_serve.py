@@ -340,23 +340,22 @@ def serve_figures(data_dir: Path, starts: int) -> dict:
     tokens.unlink(missing_ok=True)
     token = create_token(tokens, "bench")
     log = data_dir / "server.log"
-    first, health, cpu, opened = [], [], [], []
-    for _ in range(starts):
+    first, health, cpu, opened, after_calls, idle = [], [], [], [], [], []
+    for n in range(starts):
         server = Server(data_dir, token, log)
-        first.append(server.first_answer_s)
-        health.append(server.health_s)
-        cpu.append(server.cpu_s)
-        opened.append(server.opened_s())
-        server.stop()
-    server = Server(data_dir, token, log)
-    try:
-        server.call_each_endpoint()
-        rss_now = rss_mb(server.process.pid)
-        time.sleep(2)
-        rss_idle = rss_mb(server.process.pid)
-        swap = quiet_swap(server, data_dir)
-    finally:
-        server.stop()
+        try:
+            first.append(server.first_answer_s)
+            health.append(server.health_s)
+            cpu.append(server.cpu_s)
+            opened.append(server.opened_s())
+            server.call_each_endpoint()
+            after_calls.append(rss_mb(server.process.pid))
+            time.sleep(2)
+            idle.append(rss_mb(server.process.pid))
+            if n == starts - 1:
+                swap = quiet_swap(server, data_dir)
+        finally:
+            server.stop()
     swap |= busy_swap(data_dir, token, log)
     for snapshot_id in published_ids(data_dir):  # the swapped-out copies: space back
         if snapshot_id != current_id(data_dir):
@@ -377,8 +376,9 @@ def serve_figures(data_dir: Path, starts: int) -> dict:
         "health_s": median(health),
         "start_cpu_s": median(cpu),
         "opened_s": median(opened),
-        "rss_mb": rss_now,
-        "rss_idle_mb": rss_idle,
+        "rss_mb": median(after_calls),
+        "rss_each_mb": after_calls,
+        "rss_idle_mb": median(idle),
         "workers_rss_mb": workers_rss,
         "workers_pss_mb": workers_pss,
         "supervisor_rss_mb": supervisor,
@@ -455,7 +455,8 @@ def markdown(results: list[dict], job: Job, args: argparse.Namespace, command: s
         "processes (one worker), their bytecode compiled first as `pip install` does, "
         "from `Popen` to the first 200 of `POST /data {}`, polled "
         "every 5 ms; the CPU seconds the process had used by then are what the start "
-        "takes on an idle machine. RSS: `VmRSS` after one call of each endpoint, at once "
+        "takes on an idle machine. RSS: `VmRSS` after one call of each endpoint, on each of "
+        "the fresh starts (median), at once "
         "and after 2 s idle; with two workers, also PSS (the libraries' shared pages "
         "split between them). Swap: a copy of the snapshot (serving file included) is "
         "published and attached; the server's `VmHWM`, reset just before, is read 6 s "
@@ -497,7 +498,8 @@ def markdown(results: list[dict], job: Job, args: argparse.Namespace, command: s
             f"| the same, CPU seconds used by the process | {r['start_cpu_s']:.2f} | |",
             f"| of which opening the snapshot (engine log) | {r['opened_s']:.2f} | |",
             f"| start to first 200 of `GET /health`, median (s) | {r['health_s']:.2f} | |",
-            f"| RSS after one call of each endpoint (MB) | {r['rss_mb']:.0f} {mark(rss_ok)} "
+            f"| RSS after one call of each endpoint, median (MB) | {r['rss_mb']:.0f} "
+            f"{mark(rss_ok)} "
             f"| ≤ {RSS_TARGET_MB[kind]} |",
             f"| the same, after 2 s idle (MB) | {r['rss_idle_mb']:.0f} | |",
             f"| `--workers 2`: RSS summed over the workers (MB) | {sum(rss):.0f} "
@@ -512,7 +514,8 @@ def markdown(results: list[dict], job: Job, args: argparse.Namespace, command: s
             f"{r['peak_idle_mb']:.0f} / {r['steady_idle_mb']:.0f} = {idle_ratio:.2f} "
             f"{mark(idle_ratio <= SWAP_TARGET)} | ≤ {SWAP_TARGET} |",
             "",
-            f"Starts (s): {', '.join(f'{s:.2f}' for s in r['starts_s'])}.",
+            f"Starts (s): {', '.join(f'{s:.2f}' for s in r['starts_s'])}; RSS after the "
+            f"calls (MB): {', '.join(f'{m:.0f}' for m in r['rss_each_mb'])}.",
             "",
             "| endpoint | file (ms) | in memory (ms) | ratio |",
             "|---|---:|---:|---:|",
