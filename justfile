@@ -32,6 +32,10 @@ bench-engine *ARGS:
 bench-serve *ARGS:
     python bench/bench_serve.py {{ARGS}}
 
+# Bytes of each endpoint's answer raw, gzipped and in brotli, on the demo snapshot (docs/benchmarks.md)
+bench-compression *ARGS:
+    python bench/bench_compression.py {{ARGS}}
+
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:
     python tools/mutate.py {{ARGS}}

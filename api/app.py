@@ -26,7 +26,7 @@ from api.errors import (
     not_ready_response,
     overloaded_response,
 )
-from api.headers import nosniff
+from api.headers import compression, cors, nosniff, vary_on_encoding
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
@@ -114,7 +114,9 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
-        before_send=[nosniff],
+        before_send=[nosniff, vary_on_encoding],
+        cors_config=cors(settings.cors_origins),
+        compression_config=compression(),
         lifespan=[background],
         openapi_config=OpenAPIConfig(
             title="visites",
