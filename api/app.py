@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CollectorRegistry
 
 from api.access import access_log
-from api.auth import authenticator, require_admin, scraper
+from api.auth import authenticator, record_uses, require_admin, scraper
 from api.cache import AnswerCache, Gate
 from api.errors import (
     MAX_BODY,
@@ -69,11 +69,13 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
 
     async def poll() -> None:
         # The first look attaches the current snapshot, once the port is open; then a
-        # new CURRENT, a new or revoked token: both seen within poll_interval.
+        # new CURRENT, a new or revoked token: both seen within poll_interval. Tokens'
+        # uses are recorded on the way.
         while True:
             await swap()
             await asyncio.sleep(settings.poll_interval)
             tokens.reload_if_changed()
+            await record_uses(tokens)
 
     @asynccontextmanager
     async def background(_: Litestar) -> AsyncIterator[None]:
@@ -87,6 +89,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await refresher.stop()
+            await record_uses(tokens)  # the last ones, before the worker goes
 
     statistics = Statistics(engine, cache)
     dependencies: dict[str, Any] = {
