@@ -1,5 +1,10 @@
-# `just` (the default) runs what CI runs: the linters, then the whole test suite.
-default: lint test
+# `just` (the default) runs what CI runs: the set-up, the linters, then the whole test suite.
+default: setup lint test
+
+# What the tests need (Chromium, HAProxy, MariaDB, Redis): installed (as root, apt-get) and
+# started if need be, or one line saying what is missing; quick when all is there
+setup:
+    python tools/setup.py
 
 # ruff, formatting, the type checker, and the import contracts that keep the layers honest
 lint:
@@ -8,7 +13,7 @@ lint:
     mypy
     lint-imports
 
-test *ARGS:
+test *ARGS: setup
     pytest {{ARGS}}
 
 # Snapshot extraction from a 1M-visit messy MariaDB database (docs/benchmarks.md)
@@ -26,6 +31,10 @@ bench-engine *ARGS:
 # `visites serve` on its serving database: start, RSS, hot swap, file vs in-memory (docs/benchmarks.md)
 bench-serve *ARGS:
     python bench/bench_serve.py {{ARGS}}
+
+# Bytes of each endpoint's answer raw, gzipped and in brotli, on the demo snapshot (docs/benchmarks.md)
+bench-compression *ARGS:
+    python bench/bench_compression.py {{ARGS}}
 
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:

@@ -16,7 +16,7 @@ from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CollectorRegistry
 
 from api.access import access_log
-from api.auth import authenticator, require_admin, scraper
+from api.auth import authenticator, record_uses, require_admin, scraper
 from api.cache import AnswerCache, Gate
 from api.errors import (
     MAX_BODY,
@@ -26,7 +26,7 @@ from api.errors import (
     not_ready_response,
     overloaded_response,
 )
-from api.headers import nosniff
+from api.headers import compression, cors, nosniff, vary_on_encoding
 from api.operations import ROUTES, Operations, ServiceCollector
 from api.page import page_routes
 from api.snapshots import Refresher, swap_if_new
@@ -69,11 +69,13 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
 
     async def poll() -> None:
         # The first look attaches the current snapshot, once the port is open; then a
-        # new CURRENT, a new or revoked token: both seen within poll_interval.
+        # new CURRENT, a new or revoked token: both seen within poll_interval. Tokens'
+        # uses are recorded on the way.
         while True:
             await swap()
             await asyncio.sleep(settings.poll_interval)
             tokens.reload_if_changed()
+            await record_uses(tokens)
 
     @asynccontextmanager
     async def background(_: Litestar) -> AsyncIterator[None]:
@@ -87,6 +89,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await refresher.stop()
+            await record_uses(tokens)  # the last ones, before the worker goes
 
     statistics = Statistics(engine, cache)
     dependencies: dict[str, Any] = {
@@ -114,7 +117,9 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
-        before_send=[nosniff],
+        before_send=[nosniff, vary_on_encoding],
+        cors_config=cors(settings.cors_origins),
+        compression_config=compression(),
         lifespan=[background],
         openapi_config=OpenAPIConfig(
             title="visites",

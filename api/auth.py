@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,9 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from api.errors import OutsideTeam
 from engine import SnapshotView
 from engine.filters import Filter
-from security.tokens import Token, TokenRing
+from security.tokens import Token, TokenError, TokenRing, record_usage
+
+log = logging.getLogger("visites.tokens")
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -23,7 +26,7 @@ _USER_FIELDS = ("id_responsable", "id_utilisateur")
 
 
 def _bearer(tokens: TokenRing, request: AnyRequest) -> Token:
-    """The request's token, or 401 (never logged)."""
+    """The request's token, or 401 (never logged); its use noted."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     token = tokens.authenticate(secret.strip()) if scheme.lower() == "bearer" else None
     if token is None:
@@ -31,6 +34,17 @@ def _bearer(tokens: TokenRing, request: AnyRequest) -> Token:
             "a valid token is required: Authorization: Bearer <token>",
             headers={"WWW-Authenticate": 'Bearer realm="visites"'},
         )
+    if token.expired(tokens.now()):
+        assert token.expires_at is not None
+        raise NotAuthorizedException(
+            f"this token expired at {token.expires_at.isoformat()}: ask for a new one",
+            # RFC 6750 §3.1: a client library may renew on invalid_token.
+            headers={
+                "WWW-Authenticate": 'Bearer realm="visites", error="invalid_token", '
+                'error_description="The token expired"'
+            },
+        )
+    tokens.mark_used(token)
     return token
 
 
@@ -83,3 +97,15 @@ async def within_scope(view: SnapshotView, token: Token, filter_: Filter) -> Fil
     if filter_.id_responsable is None:
         return msgspec.structs.replace(filter_, id_responsable=scope)
     return filter_
+
+
+async def record_uses(tokens: TokenRing) -> None:
+    """Write the tokens' recent uses beside the tokens file, off the event loop. A
+    failure (a read-only folder, say) costs the record, never a request."""
+    used = tokens.take_used()
+    if not used:
+        return
+    try:
+        await anyio.to_thread.run_sync(record_usage, tokens.path, used)
+    except (OSError, TokenError) as error:
+        log.warning("token uses not recorded: %s", error)

@@ -77,7 +77,7 @@ RETRY_AFTER = 1
 
 MEANINGS = {
     400: "A field the endpoint refuses, named in `field`",
-    401: "Missing or unknown bearer token",
+    401: "Missing, unknown or expired bearer token",
     403: "Not for this token: a user outside its team, an admin-only action, data for "
     "a monitoring token, or /metrics for a reader",
     409: "A snapshot refresh is already running",

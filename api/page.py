@@ -30,6 +30,7 @@ from litestar.params import FromPath
 
 from api.cache import AnswerKey
 from api.errors import documented
+from api.headers import PRECOMPRESSED
 from api.statistics import Statistics
 from engine.results import Choices
 from security.tokens import Token
@@ -104,7 +105,8 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
         headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
         return Response((await lazy.get()).html, media_type=MediaType.HTML, headers=headers)
 
-    @get(ASSETS + "{name:str}", include_in_schema=False)
+    # Gzipped once, when read: the compression middleware leaves them alone.
+    @get(ASSETS + "{name:str}", include_in_schema=False, opt={PRECOMPRESSED: True})
     async def asset(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
         found = (await lazy.get()).assets.get(name)
         if found is None:

@@ -52,16 +52,23 @@ def timed(question: Callable[[], msgspec.Struct]) -> Answer:
 
 
 def etag_of(key: AnswerKey) -> str:
-    """Derived from the key, not the body, so a 304 costs no computation at all."""
+    """Derived from the key, not the body, so a 304 costs no computation at all. Weak
+    (``W/``): it names the answer, not its bytes, which differ by content coding (identity,
+    gzip, brotli), as a strong tag would have to."""
     canonical = msgspec.json.encode([key.snapshot_id, key.endpoint, key.scope, key.filter_])
-    return '"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+    return 'W/"' + hashlib.sha256(canonical).hexdigest()[:32] + '"'
+
+
+def _opaque(tag: str) -> str:
+    return tag.strip().removeprefix("W/")
 
 
 def matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match compares weakly (RFC 9110 §13.1.2): with or without ``W/``."""
     if not if_none_match:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in candidates or "*" in candidates
+    candidates = {_opaque(tag) for tag in if_none_match.split(",")}
+    return _opaque(etag) in candidates or "*" in candidates
 
 
 @dataclass(frozen=True)

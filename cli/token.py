@@ -4,15 +4,38 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 
 import duckdb
+import msgspec
 import pyarrow as pa
 
 from config import Settings
 from engine.analyst import connect
 from engine.engine import NoSnapshot
-from security.tokens import TokenError, create_token, read_tokens, revoke_token
+from security.tokens import (
+    Token,
+    TokenError,
+    create_token,
+    parse_duration,
+    read_tokens,
+    read_usage,
+    revoke_token,
+    utc_now,
+)
 from snapshot.layout import BadCurrent
+
+
+class Listed(msgspec.Struct):
+    """A token as `visites token list --format json` shows it (never its hash)."""
+
+    name: str
+    role: str  # admin, metrics or reader
+    responsable: int | None  # its scope: this manager's team; null = everything
+    created_at: datetime
+    expires_at: datetime | None  # null = never
+    expired: bool
+    last_used_at: datetime | None  # to the minute; null = never used
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,9 +68,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="a monitoring token (for Prometheus): reads /metrics and nothing else",
     )
+    create.add_argument(
+        "--expires",
+        metavar="DURATION",
+        help="refused after this long: 30d, 12h, 45m (default: never)",
+    )
     create.set_defaults(run=run_create)
     listing = actions.add_parser(
-        "list", help="names, scopes and dates (never secrets)", description="List the tokens."
+        "list",
+        help="names, scopes and dates (never secrets)",
+        description="List the tokens: name, role, scope, created, expires, last used "
+        "(recorded by the server, to the minute).",
+    )
+    listing.add_argument(
+        "--format", choices=["table", "json"], default="table", help="default: a table"
     )
     listing.set_defaults(run=run_list)
     revoke = actions.add_parser(
@@ -70,6 +104,7 @@ def run_create(args: argparse.Namespace, settings: Settings) -> int:
             responsable=args.responsable,
             admin=args.admin,
             metrics=args.metrics,
+            lasts=None if args.expires is None else parse_duration(args.expires),
         )
     except (TokenError, OSError) as error:
         return _failed(error)
@@ -102,13 +137,53 @@ def _known(settings: Settings, responsable: int) -> bool:
 def run_list(args: argparse.Namespace, settings: Settings) -> int:
     try:
         tokens = read_tokens(settings.tokens_path)
-    except (TokenError, OSError) as error:
+        used = read_usage(settings.tokens_path)
+        now = utc_now()
+        listed = [_listed(token, used.get(token.sha256), now) for token in tokens]
+    except (TokenError, OSError, ValueError) as error:
         return _failed(error)
-    for token in tokens:
-        scope = "all" if token.responsable is None else f"team of {token.responsable}"
-        role = "admin" if token.admin else "metrics" if token.metrics else "reader"
-        print(f"{token.name}\t{scope}\t{role}\tcreated {token.created_at}")
+    if args.format == "json":
+        print(msgspec.json.encode(listed).decode())
+    else:
+        _print_table(listed)
     return 0
+
+
+def _listed(token: Token, last_used: datetime | None, now: datetime) -> Listed:
+    return Listed(
+        name=token.name,
+        role="admin" if token.admin else "metrics" if token.metrics else "reader",
+        responsable=token.responsable,
+        created_at=datetime.fromisoformat(token.created_at),
+        expires_at=token.expires_at,
+        expired=token.expired(now),
+        last_used_at=last_used,
+    )
+
+
+HEADER = ("NAME", "ROLE", "SCOPE", "CREATED", "EXPIRES", "LAST USED")
+
+
+def _moment(when: datetime | None, never: str = "never") -> str:
+    return never if when is None else when.isoformat(timespec="seconds")
+
+
+def _print_table(listed: list[Listed]) -> None:
+    rows = [HEADER] + [
+        (
+            t.name,
+            t.role,
+            "all" if t.responsable is None else f"team of {t.responsable}",
+            _moment(t.created_at),
+            _moment(t.expires_at) + (" (expired)" if t.expired else ""),
+            _moment(t.last_used_at),
+        )
+        for t in listed
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
 
 
 def run_revoke(args: argparse.Namespace, settings: Settings) -> int:

@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # previous answer), and connections each server worker holds open at most.
     request_timeout: int = 10
     max_connections: int = 1000
+    # Browser front ends on these origins may call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def tokens_path(self) -> Path:
@@ -52,7 +54,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         """The ``VISITES_*`` variables that ``load_settings`` reads back as these settings:
         how a child process (the snapshot job) gets its parent's settings."""
         fields = msgspec.structs.asdict(self)
-        return {PREFIX + k.upper(): str(v) for k, v in fields.items() if v is not None}
+        return {PREFIX + k.upper(): _text(v) for k, v in fields.items() if v is not None}
+
+
+def _text(value: object) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
 
 
 class ConfigError(ValueError):
@@ -105,6 +111,23 @@ def _size(environ: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+# What a browser sends as Origin: a scheme and a host, maybe a port; no path, no slash.
+ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s,]+", re.IGNORECASE)
+
+
+def _origins(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of origins; ``*`` for any."""
+    raw = environ.get(PREFIX + name, "")
+    origins = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"{PREFIX}{name}={raw!r}: {origin!r} is not an origin such as "
+                "https://crm.example.com (a scheme and a host, no path)"
+            )
+    return origins
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
@@ -130,4 +153,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queue=_number(env, "QUEUE", int, 0, defaults.queue),
         request_timeout=_number(env, "REQUEST_TIMEOUT", int, 1, defaults.request_timeout),
         max_connections=_number(env, "MAX_CONNECTIONS", int, 1, defaults.max_connections),
+        cors_origins=_origins(env, "CORS_ORIGINS"),
     )

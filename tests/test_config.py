@@ -27,8 +27,29 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         poll_interval=0.5,
         memory_limit="1.5GiB",
         threads=4,
+        cors_origins=("https://crm.example.com", "http://localhost:5173"),
     )
     assert load_settings(settings.environ()) == settings
+
+
+def test_cors_origins_are_a_comma_separated_list():
+    raw = " https://crm.example.com , http://localhost:5173,,"
+    assert load_settings({"VISITES_CORS_ORIGINS": raw}).cors_origins == (
+        "https://crm.example.com",
+        "http://localhost:5173",
+    )
+    assert load_settings({"VISITES_CORS_ORIGINS": "*"}).cors_origins == ("*",)
+
+
+@pytest.mark.parametrize("origin", ["https://crm.example.com/", "crm.example.com", "https://a b"])
+def test_a_cors_origin_is_a_scheme_and_a_host(origin):
+    raw = f"http://localhost:5173,{origin}"
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"VISITES_CORS_ORIGINS": raw})
+    assert str(refused.value) == (
+        f"VISITES_CORS_ORIGINS={raw!r}: {origin!r} is not an origin such as "
+        "https://crm.example.com (a scheme and a host, no path)"
+    )
 
 
 @pytest.mark.parametrize(

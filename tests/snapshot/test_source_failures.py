@@ -8,6 +8,7 @@ import select
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -18,7 +19,8 @@ from sqlalchemy.engine import make_url
 
 from snapshot.demo.generator import generate
 from snapshot.demo.mysql_loader import load_into_mysql
-from snapshot.layout import current_id, snapshots_dir
+from snapshot.layout import current_dir, current_id, snapshots_dir
+from snapshot.manifest import read_manifest
 
 TIMEOUT = 2  # VISITES_MYSQL_TIMEOUT in these tests, seconds
 # What a failing run may take beyond its timeout: starting Python and the job, on a
@@ -136,16 +138,45 @@ def test_a_url_of_another_kind_is_refused_in_one_line(
     assert_nothing_published(tmp_path)
 
 
-def test_a_plain_mysql_url_reads_with_pymysql(mysql_database: str, tmp_path: Path) -> None:
-    """mysql://user:pw@host/db, as most people write it, means the driver we have."""
-    load_into_mysql(generate(200, seed=3), mysql_database)
-    plain = make_url(mysql_database).set(drivername="mysql").render_as_string(hide_password=False)
-    assert plain.startswith("mysql://")
+@pytest.fixture
+def reader(mysql_database: str) -> Iterator[tuple[str, str, str]]:
+    """A MySQL user with a password, allowed into the test's database only: its name,
+    password and database. Dropped afterwards."""
+    database = make_url(mysql_database).database
+    assert database is not None
+    user, password = f"reader_{uuid.uuid4().hex[:8]}", "Pa55-w0rd"
+    with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
+        cursor.execute("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s", (user, password))
+        cursor.execute(f"GRANT ALL ON `{database}`.* TO %s@'127.0.0.1'", (user,))
+    try:
+        yield user, password, database
+    finally:
+        with mysql_connect(mysql_database) as connection, connection.cursor() as cursor:
+            cursor.execute("DROP USER IF EXISTS %s@'127.0.0.1'", (user,))
+
+
+@pytest.mark.parametrize("scheme", ["mysql", "mariadb"])
+def test_the_url_most_people_write_reads_with_pymysql(
+    reader: tuple[str, str, str], tmp_path: Path, scheme: str
+) -> None:
+    """scheme://user:pw@host/db: no driver named (SQLAlchemy's default for mysql:// is
+    MySQLdb, not installed), no port. Both the demo loader and the snapshot job read it
+    with PyMySQL."""
+    user, password, database = reader
+    url = f"{scheme}://{user}:{password}@127.0.0.1/{database}"
+    loaded = run_visites("demo", "--mysql", "--visits", "200", VISITES_MYSQL_URL=url)
+    assert loaded.returncode == 0, loaded.stderr
     done = run_visites(
-        "snapshot", timeout=300, VISITES_DATA_DIR=str(tmp_path), VISITES_MYSQL_URL=plain
+        "snapshot", timeout=300, VISITES_DATA_DIR=str(tmp_path), VISITES_MYSQL_URL=url
     )
     assert done.returncode == 0, done.stderr
-    assert current_id(tmp_path) is not None
+    folder = current_dir(tmp_path)
+    assert folder is not None
+    manifest = read_manifest(folder)
+    assert (manifest.source.kind, manifest.source.host) == ("mysql", "127.0.0.1")
+    assert manifest.source.database == database
+    assert manifest.tables["tab_visite"].rows == 200
+    assert password not in done.stdout + done.stderr + (folder / "manifest.json").read_text()
 
 
 def test_an_id_wider_than_the_snapshot_type_names_its_table_and_column(
