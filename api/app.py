@@ -13,9 +13,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ExceptionHandler
 from prometheus_client import CollectorRegistry
 
-from api.access import access_log
+from api.access import ServiceLogging, access_log
 from api.auth import authenticator, require_admin, scraper
 from api.cache import AnswerCache, Gate
 from api.errors import (
@@ -40,6 +41,15 @@ DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
 The six dashboard endpoints take a JSON filter (every field optional) and need
 `Authorization: Bearer <token>` (`visites token create`). Answers are cached per
 snapshot and carry an `ETag`; send it back in `If-None-Match` to get a 304."""
+
+
+# The exceptions that are answers (a 400 naming the field, a 503 with Retry-After), not
+# server errors: never logged as such.
+ANSWERED: dict[type[Exception], ExceptionHandler[Any]] = {
+    FieldError: field_error_response,
+    NotReady: not_ready_response,
+    Overloaded: overloaded_response,
+}
 
 
 def _value(value: object) -> Provide:
@@ -106,16 +116,13 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             *page_routes(statistics),
         ],
         dependencies=dependencies,
-        exception_handlers={
-            FieldError: field_error_response,
-            NotReady: not_ready_response,
-            Overloaded: overloaded_response,
-        },
+        exception_handlers={kind: handler for kind, handler in ANSWERED.items()},
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
         before_send=[nosniff],
         lifespan=[background],
+        logging_config=ServiceLogging(handled=tuple(ANSWERED)),
         openapi_config=OpenAPIConfig(
             title="visites",
             version="1",

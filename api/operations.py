@@ -9,16 +9,22 @@ from typing import Any
 
 import anyio.to_thread
 import msgspec
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
 from msgspec import UNSET, UnsetType
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
+from api.access import note_snapshot
 from api.cache import AnswerCache
 from api.errors import documented
 from api.snapshots import Refresher, RefreshOutcome
@@ -123,6 +129,7 @@ class ServiceCollector(Collector):
         yield GaugeMetricFamily(
             "visites_engine_waiting", "Uncached requests waiting for the engine", gate.waiting
         )
+        yield from self._refreshes()
         engine = self._operations.engine
         yield CounterMetricFamily(
             "visites_snapshots_refused",
@@ -146,6 +153,26 @@ class ServiceCollector(Collector):
         info = GaugeMetricFamily("visites_snapshot_info", "The served snapshot", labels=["id"])
         info.add_metric([manifest.id], 1)
         yield info
+
+    def _refreshes(self) -> Iterator[Metric]:
+        """The in-server refreshes (POST /snapshot/refresh, VISITES_REFRESH_INTERVAL); a
+        refresh from cron shows as the served snapshot's age."""
+        stats = self._operations.refresher.stats
+        yield SummaryMetricFamily(
+            "visites_refresh_duration_seconds",
+            "Snapshot refreshes run by this process, and their time",
+            count_value=stats.runs,
+            sum_value=stats.seconds,
+        )
+        yield CounterMetricFamily(
+            "visites_refresh_failures", "Snapshot refreshes that failed", stats.failures
+        )
+        if stats.last_success is not None:
+            yield GaugeMetricFamily(
+                "visites_refresh_last_success_timestamp_seconds",
+                "When the last successful refresh ended (Unix time)",
+                stats.last_success,
+            )
 
 
 @get("/health", tags=["operations"], summary="Liveness: the process answers")
@@ -174,10 +201,14 @@ async def ready(operations: NamedDependency[Operations]) -> Health:
     responses=documented(401, 503),
 )
 async def snapshot_status(
-    token: NamedDependency[Token], operations: NamedDependency[Operations]
+    request: Request[Any, Any, Any],
+    token: NamedDependency[Token],
+    operations: NamedDependency[Operations],
 ) -> SnapshotStatus:
     """Any valid token; a scoped one gets the snapshot's id, time and age only."""
-    return operations.status(scoped=token.responsable is not None)
+    status = operations.status(scoped=token.responsable is not None)
+    note_snapshot(request.scope, status.id)
+    return status
 
 
 @post(

@@ -28,6 +28,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
+from api.access import note_snapshot
 from api.cache import AnswerKey
 from api.errors import documented
 from api.statistics import Statistics
@@ -125,9 +126,12 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
             **documented(401, 503),
         },
     )
-    async def choices(token: NamedDependency[Token]) -> Response[bytes]:
+    async def choices(
+        request: Request[Any, Any, Any], token: NamedDependency[Token]
+    ) -> Response[bytes]:
         # Cached like the answers, per snapshot and scope: a new snapshot, new choices.
         with statistics.engine.lease() as view:
+            note_snapshot(request.scope, view.id)
             key = AnswerKey(view.id, "choices", None, token.responsable)
             # A scoped token is offered its team only (SPEC §7).
             answer, _ = await statistics.cached(key, partial(view.choices, token.responsable))

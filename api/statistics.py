@@ -20,6 +20,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
+from api.access import note_snapshot
 from api.auth import within_scope
 from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
@@ -83,6 +84,7 @@ class Statistics:
     ) -> Response[bytes]:
         export = requested_export(request, endpoint)  # None: the JSON answer
         with self.engine.lease() as view:
+            note_snapshot(request.scope, view.id)
             filter_ = await within_scope(view, token, filter_)
             key = AnswerKey(view.id, endpoint, filter_, token.responsable)
             etag = etag_of(key)
