@@ -27,6 +27,10 @@ bench-engine *ARGS:
 bench-serve *ARGS:
     python bench/bench_serve.py {{ARGS}}
 
+# `visites sql` streaming a whole table per format: peak RSS at 100k and 1M rows (docs/benchmarks.md)
+bench-sql *ARGS:
+    python bench/bench_sql.py {{ARGS}}
+
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:
     python tools/mutate.py {{ARGS}}
