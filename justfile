@@ -31,6 +31,10 @@ bench-serve *ARGS:
 bench-sql *ARGS:
     python bench/bench_sql.py {{ARGS}}
 
+# api/examples.json: the OpenAPI examples, the default demo's answers (tools/openapi_examples.py)
+openapi-examples:
+    python tools/openapi_examples.py
+
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:
     python tools/mutate.py {{ARGS}}

@@ -10,7 +10,6 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.types import ExceptionHandler
@@ -19,6 +18,7 @@ from prometheus_client import CollectorRegistry
 from api.access import ServiceLogging, access_log
 from api.auth import authenticator, require_admin, scraper
 from api.cache import AnswerCache, Gate
+from api.docs import OfflineSwagger
 from api.errors import (
     MAX_BODY,
     FieldError,
@@ -36,6 +36,7 @@ from config import Settings
 from engine import ENDPOINTS, Engine, NotReady
 from security.tokens import TokenRing
 
+OPENAPI_PATH = "/schema"
 DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
 
 The six dashboard endpoints take a JSON filter (every field optional) and need
@@ -127,8 +128,9 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             title="visites",
             version="1",
             description=DESCRIPTION,
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            path=OPENAPI_PATH,
+            render_plugins=[OfflineSwagger(OPENAPI_PATH)],
+            create_examples=False,  # Litestar's are random: ours are the demo's answers
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

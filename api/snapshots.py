@@ -16,10 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio.to_thread
 import msgspec
+from msgspec import Meta
 
 from api.logs import fields
 from config import Settings
@@ -33,11 +34,15 @@ def now() -> str:
 
 
 class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    started_at: str
-    status: Literal["running", "succeeded", "failed"]
-    finished_at: str | None = None
-    exit_code: int | None = None
-    message: str | None = None  # the job's last line: its summary or its reason
+    started_at: Annotated[str, Meta(description="When the refresh started (ISO 8601, UTC)")]
+    status: Annotated[Literal["running", "succeeded", "failed"], Meta(description="Its state")]
+    finished_at: Annotated[str | None, Meta(description="When it ended; null if running")] = None
+    exit_code: Annotated[
+        int | None, Meta(description="The job's exit status; null if running or not started")
+    ] = None
+    message: Annotated[
+        str | None, Meta(description="The job's last line: its summary, or why it failed")
+    ] = None
 
 
 @dataclass

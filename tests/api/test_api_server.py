@@ -171,6 +171,110 @@ def test_every_line_the_server_writes_is_json(server: Server) -> None:
     assert select.select([server.stdout], [], [], 0)[0] == []  # nothing after the token
 
 
+# ------------------------------------------------------------------ the OpenAPI schema
+
+
+def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (JSON path, value) under ``value``."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from walk(item, f"{path}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from walk(item, f"{path}/{index}")
+
+
+def test_the_openapi_schema_describes_every_field_and_endpoint(server: Server) -> None:
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    objects = {f"components {name}": c for name, c in schema["components"]["schemas"].items()}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                objects[f"{method} {path} body"] = media["schema"]
+    fields = {
+        f"{where}.{name}": field
+        for where, schema_object in objects.items()
+        for name, field in schema_object.get("properties", {}).items()
+    }
+    assert len(fields) > 150  # the answers' keys and the filters' fields
+    assert [name for name, field in fields.items() if not field.get("description")] == []
+    assert "visite_rows" not in str(fields)  # a filter's {date} is its endpoint's column
+    assert "{date}" not in str(fields)
+    assert "date_integration" in fields["post /evaluation body.annee"]["description"]
+    descriptions = [
+        operation.get("description")
+        for item in schema["paths"].values()
+        for operation in item.values()
+    ]
+    assert None not in descriptions and len(set(descriptions)) == len(descriptions)
+
+
+def cut(value: Any) -> Any:
+    """The examples' rule: every list, at any depth, keeps its first two items."""
+    if isinstance(value, list):
+        return [cut(item) for item in value[:2]]
+    if isinstance(value, dict):
+        return {key: cut(item) for key, item in value.items()}
+    return value
+
+
+def test_every_openapi_example_is_what_the_service_answers(server: Server) -> None:
+    """No invented example: each one is asked of the server (the default demo, which the
+    examples come from) and must be its answer, or the request that gets it."""
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    examples = {
+        path: value for path, value in walk(schema) if path.rsplit("/", 1)[-1] == "examples"
+    }
+    checked = set()
+    with server.client() as client:
+        for endpoint in ENDPOINTS:
+            operation = f"/paths//{endpoint}/post"
+            body = f"{operation}/requestBody/content/application/json/examples"
+            [request] = [example["value"] for example in examples[body].values()]
+            answer = client.post(f"/{endpoint}", json=request)
+            assert answer.status_code == 200
+            ok = f"{operation}/responses/200/content/application/json/examples"
+            [shown] = [example["value"] for example in examples[ok].values()]
+            assert shown == cut(answer.json()), endpoint
+            assert shown != cut(client.post(f"/{endpoint}", json={}).json()), "filtered"
+            block = f"{operation}/parameters/0/schema/examples"
+            [path] = examples[block]
+            export = client.post(
+                f"/{endpoint}?block={path}", json=request, headers={"Accept": "text/csv"}
+            )
+            assert export.status_code == 200, path
+            checked |= {body, ok, block}
+        errors = {
+            400: client.post("/data", json={"mois": 13}),
+            401: httpx.post(f"{server.url}/data", json={}),
+            413: client.post("/data", content=b"{" + b" " * 70_000 + b"}"),
+        }
+    for path, value in examples.items():
+        status = re.search(r"/responses/(\d{3})/", path)
+        if status and int(status[1]) in errors:
+            [shown] = [example["value"] for example in value.values()]
+            assert shown == errors[int(status[1])].json(), path
+            checked.add(path)
+    assert checked == set(examples), "an example no request checked"
+
+
+def test_the_docs_page_loads_only_this_services_assets(server: Server) -> None:
+    page = httpx.get(f"{server.url}/schema/swagger")
+    assert page.status_code == 200
+    html = page.text.split("SwaggerUIBundle({")[0]  # the head; after it, the schema
+    urls = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", html)
+    assert len(urls) == 4  # the script, its preset, the style, the icon
+    for url in urls:
+        assert url.startswith("/schema/swagger/assets/") and "//" not in url, url
+        asset = httpx.get(f"{server.url}{url}", headers={"Accept-Encoding": "gzip"})
+        assert asset.status_code == 200 and len(asset.content) > 500, url
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "http://" not in html and "https://" not in html
+    missing = httpx.get(f"{server.url}/schema/swagger/assets/nothing.js")
+    assert missing.status_code == 404
+
+
 def _requests_counted(metrics: str, status: re.Pattern[str]) -> float:
     """Requests the metrics count under the status codes ``status`` matches."""
     found = re.findall(r'^visites_requests_total\{.*status_code="(\d+)".*\} (\S+)$', metrics, re.M)
