@@ -102,8 +102,8 @@ def rss_growth(fewer: Figures, more: Figures) -> list[float]:
 
 def markdown(snapshots: dict[str, Figures], made: dict[str, Figures], runs: int) -> str:
     command = "just bench-sql " + " ".join(sys.argv[1:])
-    fewest, most = list(made.values())[0], list(made.values())[-1]
-    made_spread = max(map(abs, rss_growth(fewest, most)))
+    sizes = list(made.values())
+    made_spread = max(map(abs, rss_growth(sizes[0], sizes[-1])))
     once, repeated = list(snapshots.values())[-2:]
     repeat_low, repeat_high = min(rss_growth(once, repeated)), max(rss_growth(once, repeated))
     return "\n".join(
