@@ -36,6 +36,14 @@ bench-serve *ARGS:
 bench-compression *ARGS:
     python bench/bench_compression.py {{ARGS}}
 
+# `visites sql` streaming a whole table per format: peak RSS at 100k and 1M rows (docs/benchmarks.md)
+bench-sql *ARGS:
+    python bench/bench_sql.py {{ARGS}}
+
+# api/examples.json: the OpenAPI examples, the default demo's answers (tools/openapi_examples.py)
+openapi-examples:
+    python tools/openapi_examples.py
+
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:
     python tools/mutate.py {{ARGS}}

@@ -10,14 +10,15 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig
+from litestar.types import ExceptionHandler
 from prometheus_client import CollectorRegistry
 
-from api.access import access_log
+from api.access import ServiceLogging, access_log
 from api.auth import authenticator, record_uses, require_admin, scraper
 from api.cache import AnswerCache, Gate
+from api.docs import OfflineSwagger
 from api.errors import (
     MAX_BODY,
     FieldError,
@@ -35,11 +36,21 @@ from config import Settings
 from engine import ENDPOINTS, Engine, NotReady
 from security.tokens import TokenRing
 
+OPENAPI_PATH = "/schema"
 DESCRIPTION = """Visits analytics for pharmaceutical sales forces.
 
 The six dashboard endpoints take a JSON filter (every field optional) and need
 `Authorization: Bearer <token>` (`visites token create`). Answers are cached per
 snapshot and carry an `ETag`; send it back in `If-None-Match` to get a 304."""
+
+
+# The exceptions that are answers (a 400 naming the field, a 503 with Retry-After), not
+# server errors: never logged as such.
+ANSWERED: dict[type[Exception], ExceptionHandler[Any]] = {
+    FieldError: field_error_response,
+    NotReady: not_ready_response,
+    Overloaded: overloaded_response,
+}
 
 
 def _value(value: object) -> Provide:
@@ -109,11 +120,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             *page_routes(statistics),
         ],
         dependencies=dependencies,
-        exception_handlers={
-            FieldError: field_error_response,
-            NotReady: not_ready_response,
-            Overloaded: overloaded_response,
-        },
+        exception_handlers={kind: handler for kind, handler in ANSWERED.items()},
         # The first is the outermost: the metrics see the access log's 499 (api/access.py).
         middleware=[prometheus.middleware, access_log],
         request_max_body_size=MAX_BODY,
@@ -121,12 +128,14 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
         cors_config=cors(settings.cors_origins),
         compression_config=compression(),
         lifespan=[background],
+        logging_config=ServiceLogging(handled=tuple(ANSWERED)),
         openapi_config=OpenAPIConfig(
             title="visites",
             version="1",
             description=DESCRIPTION,
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            path=OPENAPI_PATH,
+            render_plugins=[OfflineSwagger(OPENAPI_PATH)],
+            create_examples=False,  # Litestar's are random: ours are the demo's answers
             components=Components(
                 security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}
             ),

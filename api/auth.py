@@ -12,6 +12,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
+from api.access import note_token
 from api.errors import OutsideTeam
 from engine import SnapshotView
 from engine.filters import Filter
@@ -45,6 +46,7 @@ def _bearer(tokens: TokenRing, request: AnyRequest) -> Token:
             },
         )
     tokens.mark_used(token)
+    note_token(request.scope, token.name)  # for the access line: the name, never the secret
     return token
 
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from msgspec import Meta
 
 from engine import NotReady
 
 
 class ErrorBody(msgspec.Struct, frozen=True):
-    status_code: int
-    detail: str
-    field: str | None = None  # the request field at fault, if any
+    status_code: Annotated[int, Meta(description="The HTTP status, repeated")]
+    detail: Annotated[str, Meta(description="What went wrong, for a person")]
+    field: Annotated[
+        str | None, Meta(description="The request field at fault, if one is (400, 403)")
+    ] = None
 
 
 class FieldError(ValueError):
@@ -87,6 +91,26 @@ MEANINGS = {
 }
 
 
+# Bodies the service answers (tests/api/test_api_server.py asks for each); the other
+# statuses have no example rather than an invented one.
+EXAMPLES = {
+    400: {"status_code": 400, "detail": "mois: Expected `int` <= 12", "field": "mois"},
+    401: {
+        "status_code": 401,
+        "detail": "a valid token is required: Authorization: Bearer <token>",
+    },
+    413: {"status_code": 413, "detail": "Request Entity Too Large"},
+}
+
+
 def documented(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI ``responses`` for these error statuses."""
-    return {s: ResponseSpec(ErrorBody, description=MEANINGS[s]) for s in statuses}
+    return {
+        status: ResponseSpec(
+            ErrorBody,
+            description=MEANINGS[status],
+            generate_examples=False,
+            examples=[Example(value=EXAMPLES[status])] if status in EXAMPLES else None,
+        )
+        for status in statuses
+    }

@@ -93,6 +93,12 @@ class _Shape:
                 yield own + row
 
 
+def _type(field: _inspect.Field) -> _inspect.Type:
+    """A field's type without the ``Meta`` that documents it (engine/results.py)."""
+    t = field.type
+    return t.type if isinstance(t, _inspect.Metadata) else t
+
+
 def _list_of_structs(t: _inspect.Type) -> _inspect.StructType | None:
     if isinstance(t, _inspect.ListType) and isinstance(t.item_type, _inspect.StructType):
         return t.item_type
@@ -104,10 +110,10 @@ def _shape(info: _inspect.StructType, *, item: bool) -> _Shape:
     and objects are blocks of their own)."""
     scalars, nested = [], []
     for field in info.fields:
-        child = _list_of_structs(field.type)
+        child = _list_of_structs(_type(field))
         if child is not None and item:
             nested.append((field.name, field.encode_name, _shape(child, item=True)))
-        elif child is None and not isinstance(field.type, _inspect.StructType):
+        elif child is None and not isinstance(_type(field), _inspect.StructType):
             scalars.append((field.name, field.encode_name))
     if len(nested) > 1:  # one row per innermost item needs a single line of descent
         raise TypeError(f"{info.cls.__name__} holds more than one list of items")
@@ -135,11 +141,11 @@ def _blocks(
     info: _inspect.StructType, keys: tuple[str, ...], names: tuple[str, ...]
 ) -> Iterator[Block]:
     for field in info.fields:
-        path, attributes = (*keys, field.encode_name), (*names, field.name)
-        if isinstance(field.type, _inspect.StructType):
-            yield Block(".".join(path), attributes, _shape(field.type, item=False), False)
-            yield from _blocks(field.type, path, attributes)
-        elif (item := _list_of_structs(field.type)) is not None:
+        path, attributes, kind = (*keys, field.encode_name), (*names, field.name), _type(field)
+        if isinstance(kind, _inspect.StructType):
+            yield Block(".".join(path), attributes, _shape(kind, item=False), False)
+            yield from _blocks(kind, path, attributes)
+        elif (item := _list_of_structs(kind)) is not None:
             yield Block(".".join(path), attributes, _shape(item, item=True), True)
         elif not keys:
             yield Block(".".join(path), attributes, None, False)

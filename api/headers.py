@@ -12,7 +12,7 @@ from litestar.types import Message, Scope
 # A route whose body is already compressed sets this in its ``opt``.
 PRECOMPRESSED = "precompressed"
 # What a cross-origin script may read of an answer besides the body and the basics.
-EXPOSED = ["ETag", "X-Cache", "Server-Timing", "Content-Disposition", "Retry-After"]
+EXPOSED = ["ETag", "X-Cache", "Server-Timing", "Content-Disposition", "Retry-After", "X-Request-ID"]
 
 
 def nosniff(message: Message, _: Scope) -> None:

@@ -5,20 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 import msgspec
-from litestar import get, post
+from litestar import Request, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET, Meta, UnsetType
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
+from api.access import note_snapshot
 from api.cache import AnswerCache
 from api.errors import documented
 from api.snapshots import Refresher, RefreshOutcome
@@ -28,25 +34,39 @@ from snapshot.manifest import Manifest, Source
 
 
 class Health(msgspec.Struct, frozen=True):
-    status: str
+    status: Annotated[str, Meta(description="ok (GET /health) or ready (GET /ready)")]
 
 
 class SnapshotStatus(msgspec.Struct, frozen=True, kw_only=True):
     """The served snapshot. A token scoped to a team gets its id, time and age only: the
     other fields are the whole company's (SPEC §7), left out (UNSET) of its answer."""
 
-    id: str
-    created_at: str
-    age_seconds: float
-    source: Source | UnsetType = UNSET
-    rows: dict[str, int] | UnsetType = UNSET  # per table
-    bytes: int | UnsetType = UNSET  # Parquet, all tables
-    # values and rows repaired, defaulted or dropped (see manifest.json)
-    quality: int | UnsetType = UNSET
-    duration_seconds: float | UnsetType = UNSET
-    refresh_running: bool | UnsetType = UNSET
-    refresh_interval_seconds: float | UnsetType | None = UNSET
-    last_refresh: RefreshOutcome | UnsetType | None = UNSET
+    id: Annotated[str, Meta(description="The snapshot's id (its creation time)")]
+    created_at: Annotated[str, Meta(description="When it was taken (ISO 8601, UTC)")]
+    age_seconds: Annotated[float, Meta(description="Seconds since then")]
+    source: Annotated[
+        Source | UnsetType, Meta(description="Where its rows came from (never a password)")
+    ] = UNSET
+    rows: Annotated[dict[str, int] | UnsetType, Meta(description="Rows per table")] = UNSET
+    bytes: Annotated[int | UnsetType, Meta(description="Bytes of its Parquet files")] = UNSET
+    quality: Annotated[
+        int | UnsetType,
+        Meta(description="Values and rows repaired, defaulted or dropped (manifest.json)"),
+    ] = UNSET
+    duration_seconds: Annotated[
+        float | UnsetType, Meta(description="How long the snapshot job took")
+    ] = UNSET
+    refresh_running: Annotated[
+        bool | UnsetType, Meta(description="Whether an in-server refresh runs now")
+    ] = UNSET
+    refresh_interval_seconds: Annotated[
+        float | UnsetType | None,
+        Meta(description="VISITES_REFRESH_INTERVAL; null when refreshes come from cron"),
+    ] = UNSET
+    last_refresh: Annotated[
+        RefreshOutcome | UnsetType | None,
+        Meta(description="The last in-server refresh; null if none ran"),
+    ] = UNSET
 
 
 def age_seconds(manifest: Manifest) -> float:
@@ -123,6 +143,7 @@ class ServiceCollector(Collector):
         yield GaugeMetricFamily(
             "visites_engine_waiting", "Uncached requests waiting for the engine", gate.waiting
         )
+        yield from self._refreshes()
         engine = self._operations.engine
         yield CounterMetricFamily(
             "visites_snapshots_refused",
@@ -147,8 +168,34 @@ class ServiceCollector(Collector):
         info.add_metric([manifest.id], 1)
         yield info
 
+    def _refreshes(self) -> Iterator[Metric]:
+        """The in-server refreshes (POST /snapshot/refresh, VISITES_REFRESH_INTERVAL); a
+        refresh from cron shows as the served snapshot's age."""
+        stats = self._operations.refresher.stats
+        yield SummaryMetricFamily(
+            "visites_refresh_duration_seconds",
+            "Snapshot refreshes run by this process, and their time",
+            count_value=stats.runs,
+            sum_value=stats.seconds,
+        )
+        yield CounterMetricFamily(
+            "visites_refresh_failures", "Snapshot refreshes that failed", stats.failures
+        )
+        if stats.last_success is not None:
+            yield GaugeMetricFamily(
+                "visites_refresh_last_success_timestamp_seconds",
+                "When the last successful refresh ended (Unix time)",
+                stats.last_success,
+            )
 
-@get("/health", tags=["operations"], summary="Liveness: the process answers")
+
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Liveness: the process answers",
+    description="No token. 200 from the first second the port is open, under any load: "
+    "it waits for nothing (no snapshot, no engine).",
+)
 async def health() -> Health:
     return Health("ok")
 
@@ -157,6 +204,8 @@ async def health() -> Health:
     "/ready",
     tags=["operations"],
     summary="Readiness: a snapshot is attached and the engine answers (else 503 and why)",
+    description="No token. 200 once this worker has attached a snapshot and the engine "
+    "answers a real query on it; until then 503 with `Retry-After` and the reason.",
     responses=documented(503),
 )
 async def ready(operations: NamedDependency[Operations]) -> Health:
@@ -170,20 +219,30 @@ async def ready(operations: NamedDependency[Operations]) -> Health:
     "/snapshot",
     tags=["operations"],
     summary="The served snapshot: manifest summary, age, last refresh",
+    description="Any valid token. A token scoped to a team gets the snapshot's id, time "
+    "and age only: the row counts, bytes, quality counts, source and refresh state are the "
+    "whole company's.",
     security=[{"bearer": []}],
     responses=documented(401, 503),
 )
 async def snapshot_status(
-    token: NamedDependency[Token], operations: NamedDependency[Operations]
+    request: Request[Any, Any, Any],
+    token: NamedDependency[Token],
+    operations: NamedDependency[Operations],
 ) -> SnapshotStatus:
     """Any valid token; a scoped one gets the snapshot's id, time and age only."""
-    return operations.status(scoped=token.responsable is not None)
+    status = operations.status(scoped=token.responsable is not None)
+    note_snapshot(request.scope, status.id)
+    return status
 
 
 @post(
     "/snapshot/refresh",
     tags=["operations"],
     summary="Start a snapshot refresh in the background (admin token)",
+    description="Runs `visites snapshot` from VISITES_MYSQL_URL in a subprocess: 202 at "
+    "once, 409 if one runs; its outcome shows in GET /snapshot's `last_refresh`, and the "
+    "new snapshot is served as soon as it is published.",
     status_code=HTTP_202_ACCEPTED,
     security=[{"bearer": []}],
     responses=documented(401, 403, 409, 503),
@@ -204,6 +263,8 @@ PROMETHEUS_TEXT = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
     "/metrics",
     tags=["operations"],
     summary="Prometheus metrics (text format; a monitoring or admin token)",
+    description="Requests, latency, cache, engine queue, refreshes and the served "
+    "snapshot's age and rows, of this worker (docs/api.md lists them).",
     media_type=PROMETHEUS_TEXT,
     security=[{"bearer": []}],
     responses=documented(401, 403),

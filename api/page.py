@@ -28,6 +28,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
+from api.access import note_snapshot
 from api.cache import AnswerKey
 from api.errors import documented
 from api.headers import PRECOMPRESSED
@@ -47,7 +48,7 @@ CONTENT_SECURITY_POLICY = (
 # Asset URLs change with their bytes, so a browser may keep each one for a year.
 FOREVER = "public, max-age=31536000, immutable"
 # Litestar adds "; charset=utf-8" to text types itself.
-MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css"}
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,15 @@ class Asset:
     @property
     def version(self) -> str:
         return hashlib.sha256(self.body).hexdigest()[:16]
+
+
+def asset_response(request: Request[Any, Any, Any], asset: Asset) -> Response[bytes]:
+    """An asset whose URL carries its version: cached for a year, gzipped if accepted."""
+    headers = {"Cache-Control": FOREVER, "Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -111,25 +121,26 @@ def page_routes(statistics: Statistics) -> list[HTTPRouteHandler]:
         found = (await lazy.get()).assets.get(name)
         if found is None:
             raise NotFoundException(f"no dashboard asset {name!r}")
-        headers = {"Cache-Control": FOREVER, "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-            return Response(found.gzipped, media_type=found.media_type, headers=headers)
-        return Response(found.body, media_type=found.media_type, headers=headers)
+        return asset_response(request, found)
 
     @get(
         "/dashboard/choices",
         tags=["dashboard"],
         summary="The filter bar's choices: gammes and regions with labels, users",
+        description="What the dashboard's filters offer, from the served snapshot; a token "
+        "scoped to a team is offered its team's users only.",
         security=[{"bearer": []}],
         responses={
-            200: ResponseSpec(Choices, description="The choices"),
+            200: ResponseSpec(Choices, description="The choices", generate_examples=False),
             **documented(401, 503),
         },
     )
-    async def choices(token: NamedDependency[Token]) -> Response[bytes]:
+    async def choices(
+        request: Request[Any, Any, Any], token: NamedDependency[Token]
+    ) -> Response[bytes]:
         # Cached like the answers, per snapshot and scope: a new snapshot, new choices.
         with statistics.engine.lease() as view:
+            note_snapshot(request.scope, view.id)
             key = AnswerKey(view.id, "choices", None, token.responsable)
             # A scoped token is offered its team only (SPEC §7).
             answer, _ = await statistics.cached(key, partial(view.choices, token.responsable))

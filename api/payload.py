@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 import msgspec
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Reference, Schema
 
 from api.errors import BadFilter
 from engine.filters import Filter
@@ -41,12 +41,24 @@ def integer_fields(filter_type: type[Filter]) -> frozenset[str]:
     return frozenset(
         field.name
         for field in info.fields
-        if any(isinstance(t, msgspec.inspect.IntType) for t in _members(field.type))
+        if any(isinstance(t, msgspec.inspect.IntType) for t in _members(_bare(field.type)))
     )
 
 
 def _members(t: msgspec.inspect.Type) -> tuple[msgspec.inspect.Type, ...]:
     return t.types if isinstance(t, msgspec.inspect.UnionType) else (t,)
+
+
+def _bare(t: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    """``t`` without the description a field's ``Meta`` wraps it in."""
+    return t.type if isinstance(t, msgspec.inspect.Metadata) else t
+
+
+def _description(t: msgspec.inspect.Type) -> str | None:
+    if isinstance(t, msgspec.inspect.Metadata) and t.extra_json_schema:
+        found = t.extra_json_schema.get("description")
+        return found if isinstance(found, str) else None
+    return None
 
 
 def _digits_to_int(name: str, value: object) -> object:
@@ -155,14 +167,21 @@ def _json_kind(value: object) -> str:
 
 
 def body_schema(filter_type: type[Filter]) -> Schema:
-    """The OpenAPI schema of ``filter_type`` as a body, digit strings included."""
+    """The OpenAPI schema of ``filter_type`` as a body, digit strings included, each
+    field with what it keeps (the fields' ``Meta``, their ``{date}`` the filter's)."""
     info = msgspec.inspect.type_info(filter_type)
     assert isinstance(info, msgspec.inspect.StructType)
+    properties: dict[str, Schema | Reference] = {}
+    for field in info.fields:
+        schema = _field_schema(_bare(field.type))
+        said = _description(field.type)
+        schema.description = said.format(date=filter_type.DATE) if said else None
+        properties[field.encode_name] = schema
     return Schema(
         type=OpenAPIType.OBJECT,
         title=filter_type.__name__,
         description=filter_type.__doc__,
-        properties={field.encode_name: _field_schema(field.type) for field in info.fields},
+        properties=properties,
         additional_properties=False,
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from litestar import Litestar
 
 from api.app import create_app
@@ -13,6 +15,7 @@ from engine.serving import Resources
 def app_from_environment() -> Litestar:
     """uvicorn factory: each worker process makes its own engine and closes it at exit.
     Nothing is opened here, so the port opens at once; the app attaches the snapshot."""
+    logging.captureWarnings(True)  # a library's warning is a JSON log line too (api/logs.py)
     settings = load_settings()
     engine = Engine(settings.data_dir, resources=Resources.of(settings))
     app = create_app(settings, engine)

@@ -12,13 +12,17 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import anyio.to_thread
 import msgspec
+from msgspec import Meta
 
+from api.logs import fields
 from config import Settings
 from engine import Engine
 
@@ -30,11 +34,33 @@ def now() -> str:
 
 
 class RefreshOutcome(msgspec.Struct, frozen=True, kw_only=True):
-    started_at: str
-    status: Literal["running", "succeeded", "failed"]
-    finished_at: str | None = None
-    exit_code: int | None = None
-    message: str | None = None  # the job's last line: its summary or its reason
+    started_at: Annotated[str, Meta(description="When the refresh started (ISO 8601, UTC)")]
+    status: Annotated[Literal["running", "succeeded", "failed"], Meta(description="Its state")]
+    finished_at: Annotated[str | None, Meta(description="When it ended; null if running")] = None
+    exit_code: Annotated[
+        int | None, Meta(description="The job's exit status; null if running or not started")
+    ] = None
+    message: Annotated[
+        str | None, Meta(description="The job's last line: its summary, or why it failed")
+    ] = None
+
+
+@dataclass
+class RefreshStats:
+    """The refreshes this process ran, for /metrics."""
+
+    runs: int = 0
+    failures: int = 0
+    seconds: float = 0.0  # all runs together
+    last_success: float | None = None  # when the last good run ended, Unix time
+
+    def record(self, ok: bool, seconds: float) -> None:
+        self.runs += 1
+        self.seconds += seconds
+        if ok:
+            self.last_success = time.time()
+        else:
+            self.failures += 1
 
 
 class Refresher:
@@ -45,6 +71,7 @@ class Refresher:
         self._on_published = on_published
         self._task: asyncio.Task[None] | None = None
         self.last: RefreshOutcome | None = None
+        self.stats = RefreshStats()
 
     @property
     def running(self) -> bool:
@@ -59,10 +86,13 @@ class Refresher:
         return True
 
     async def _run(self, started_at: str) -> None:
+        log.info("refresh started: visites snapshot")
+        started = time.monotonic()
         try:
             exit_code, lines = await self._job()
         except OSError as error:  # no process at all (fork failed, no memory...)
             exit_code, lines = None, [f"cannot start the snapshot job: {error}"]
+        seconds = time.monotonic() - started
         ok = exit_code == 0
         self.last = RefreshOutcome(
             started_at=started_at,
@@ -71,7 +101,17 @@ class Refresher:
             exit_code=exit_code,
             message=lines[-1] if lines else None,
         )
-        log.log(logging.INFO if ok else logging.ERROR, "refresh %s: %s", self.last.status, lines)
+        self.stats.record(ok, seconds)
+        log.log(
+            logging.INFO if ok else logging.ERROR,
+            "refresh %s in %.1f s: %s",
+            self.last.status,
+            seconds,
+            self.last.message,
+            extra=fields(
+                {"exit_code": exit_code, "duration_seconds": round(seconds, 3), "output": lines}
+            ),
+        )
         if ok:  # swap at once rather than at the next poll
             await self._on_published()
 

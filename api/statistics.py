@@ -10,7 +10,8 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
+from importlib.resources import files
 from typing import Any, NamedTuple
 
 import msgspec
@@ -18,8 +19,9 @@ from litestar import MediaType, Request, Response, post
 from litestar.di import NamedDependency
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.openapi.spec import Example, OpenAPIMediaType, Operation, RequestBody
 
+from api.access import note_snapshot
 from api.auth import within_scope
 from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
@@ -37,6 +39,41 @@ SUMMARIES = {
     "evaluation": "Rep evaluations: by score, month, creator role, user, category",
     "invest": "Investment budgets by visits, gamme, status, potential, region, type",
 }
+# What each endpoint counts (SPEC §6), for its OpenAPI description.
+DESCRIPTIONS = {
+    "data": "Counts **contacts**: visit rows, one per (visit, partner met), a visit without "
+    "partner counting once. 18 counters, by visit type (PLAN planned, HOPL unplanned) and "
+    "partner type, establishment type, visit type S/G and accompaniment N/O; then contacts "
+    "per region and city and per gamme and speciality, as copied at the visit time.",
+    "performance": "Counts **visits** (distinct id_visite): per partner type, status, "
+    "potential and region; the 5 users with the most visits and the 5 reps (role DEL) with "
+    "the fewest, reps without any visit included; and the visits of every day from the "
+    "first to the last with a visit, zero-filled.",
+    "partenaire": "Counts distinct **partners** reached by the filtered visit rows: per "
+    "potential and establishment (the partner's current row), per region and city and per "
+    "gamme and speciality (as copied at the visit); and the average visits per partner.",
+    "users": "Counts distinct **users who made a visit** among the filtered visit rows: per "
+    "month, gamme, region, partner status and role; and the visits per the visit's own "
+    "id_responsable, with each one's share of all filtered visits.",
+    "evaluation": "Rep **evaluations** (a header with at least one detail row), filtered on "
+    "the evaluated user, the team, the category and date_integration: the evaluated users' "
+    "all-time visits per score, evaluations per month and per creator role, the mean score "
+    "per user, per category and per sub-category.",
+    "invest": "Investment **budgets**: one row per business case (every budget counts once), "
+    "joined to its partner's current row and all-time visit count; sums of budget (NULL "
+    "budgets ignored) by that visit count, gamme, status, potential, speciality, region, "
+    "investment type and category.",
+}
+
+
+@cache
+def examples() -> dict[str, dict[str, Any]]:
+    """Each endpoint's example request and answer (api/examples.json, made by
+    tools/openapi_examples.py from the default demo)."""
+    decoded: dict[str, dict[str, Any]] = msgspec.json.decode(
+        files(__package__).joinpath("examples.json").read_bytes()
+    )
+    return decoded
 
 
 class Answer(NamedTuple):
@@ -90,6 +127,7 @@ class Statistics:
     ) -> Response[bytes]:
         export = requested_export(request, endpoint)  # None: the JSON answer
         with self.engine.lease() as view:
+            note_snapshot(request.scope, view.id)
             filter_ = await within_scope(view, token, filter_)
             key = AnswerKey(view.id, endpoint, filter_, token.responsable)
             etag = etag_of(key)
@@ -110,8 +148,17 @@ class Statistics:
 def _documented(endpoint: str, filter_type: type[Filter]) -> type[Operation]:
     """An OpenAPI operation that shows the body the handler decodes itself, and the
     exports."""
+    demo = Example(
+        summary="A request",
+        description="Integer fields take a JSON integer or a string of ASCII digits.",
+        value=examples()[endpoint]["request"],
+    )
     body = RequestBody(
-        content={MediaType.JSON: OpenAPIMediaType(schema=body_schema(filter_type))},
+        content={
+            MediaType.JSON: OpenAPIMediaType(
+                schema=body_schema(filter_type), examples={"request": demo}
+            )
+        },
         description="Every field is optional; null means absent; {} or no body means all.",
     )
 
@@ -143,12 +190,23 @@ def statistics_route(endpoint: str, statistics: Statistics) -> HTTPRouteHandler:
         operation_id=endpoint,
         status_code=200,  # an answer, not a creation: not Litestar's 201 for POST
         summary=SUMMARIES[endpoint],
-        description=filter_type.__doc__,
+        description=DESCRIPTIONS[endpoint],
         tags=["dashboard"],
         security=[{"bearer": []}],
         operation_class=_documented(endpoint, filter_type),
         responses={
-            200: ResponseSpec(RESULTS[endpoint], description="The answer"),
+            200: ResponseSpec(
+                RESULTS[endpoint],
+                description="The answer",
+                generate_examples=False,
+                examples=[
+                    Example(
+                        summary="The default demo's answer to the example request",
+                        description="Each list cut to its first two items.",
+                        value=examples()[endpoint]["response"],
+                    )
+                ],
+            ),
             **documented(400, 401, 403, 413, 503),
         },
     )(answer)

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
+import logging
+import logging.config
 import os
 import socket
 import subprocess
 import sys
-from typing import Any
 
 import uvicorn
-import uvicorn.config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from api.logs import serve_logging
 from config import Settings
 from engine import NoSnapshot, SnapshotRefused
 from engine.engine import current_manifest, newest_good_manifest
 from security.tokens import TokenError, create_token, read_tokens
 from snapshot.layout import BadCurrent, current_id
+
+log = logging.getLogger("visites.serve")
 
 # Connections that may wait while a worker starts (uvicorn's own default).
 BACKLOG = 2048
@@ -55,24 +57,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="processes (default 1); each opens the snapshot and keeps its own cache",
     )
     parser.set_defaults(run=run)
-
-
-def log_config() -> dict[str, Any]:
-    """uvicorn's logging, plus ours: access lines as bare JSON on stderr."""
-    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["formatters"]["json"] = {"format": "%(message)s"}
-    config["handlers"]["json"] = {
-        "formatter": "json",
-        "class": "logging.StreamHandler",
-        "stream": "ext://sys.stderr",
-    }
-    config["loggers"]["visites"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    config["loggers"]["visites.access"] = {
-        "handlers": ["json"],
-        "level": "INFO",
-        "propagate": False,
-    }
-    return config
 
 
 class BoundedHttp(HttpToolsProtocol):
@@ -137,19 +121,20 @@ def ensure_demo_snapshot(settings: Settings) -> None:
             return
     except BadCurrent:  # a snapshot was published: check_current falls back to one
         return
-    print(
-        f"visites serve: no snapshot in {settings.data_dir}: publishing demo data...",
-        file=sys.stderr,
-    )
-    done = subprocess.run(
+    log.info("no snapshot in %s: publishing demo data (visites demo)", settings.data_dir)
+    with subprocess.Popen(
         [sys.executable, "-m", "cli.main", "demo"],
         stdin=subprocess.DEVNULL,
-        stdout=sys.stderr,  # stdout is for the token alone
+        stdout=subprocess.PIPE,  # each of its lines becomes a log line: stdout is the token's
+        stderr=subprocess.STDOUT,
         env={**os.environ, **settings.environ()},
-        check=False,
-    )
-    if done.returncode != 0:
-        raise DemoFailed(f"`visites demo` failed (exit code {done.returncode})")
+        text=True,
+    ) as demo:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            log.info("visites demo: %s", line.rstrip())
+    if demo.returncode != 0:
+        raise DemoFailed(f"`visites demo` failed (exit code {demo.returncode})")
 
 
 def ensure_token(settings: Settings) -> None:
@@ -157,10 +142,9 @@ def ensure_token(settings: Settings) -> None:
     if read_tokens(settings.tokens_path):
         return
     secret = create_token(settings.tokens_path, "default", admin=True)
-    print(
-        "visites serve: no token configured; created admin token 'default' "
-        "(shown once; `visites token --help` manages them):",
-        file=sys.stderr,
+    log.warning(
+        "no token configured: created admin token 'default', its secret printed once on "
+        "stdout (`visites token --help` manages tokens)"
     )
     print(secret, flush=True)
 
@@ -174,10 +158,10 @@ def check_current(settings: Settings) -> None:
         fallback = newest_good_manifest(settings.data_dir)
         if fallback is None:
             raise
-        print(
-            f"visites serve: {error}; serving {fallback.id}, the newest sound snapshot, "
-            "until CURRENT names one",
-            file=sys.stderr,
+        log.warning(
+            "%s; serving %s, the newest sound snapshot, until CURRENT names one",
+            error,
+            fallback.id,
         )
 
 
@@ -191,26 +175,26 @@ def refused(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    if reason := refused(args):
+    if reason := refused(args):  # a usage error, before anything runs: a plain line
         print(f"visites serve: {reason}", file=sys.stderr)
         return 2
+    # From here on every line on stderr is a JSON log line (api/logs.py), failures too.
+    logging.config.dictConfig(serve_logging())
+    logging.captureWarnings(True)
     try:
         sock = listen(args.host, args.port)
     except OSError as error:
-        print(
-            f"visites serve: failed: {args.host}:{args.port}: {error.strerror or error}",
-            file=sys.stderr,
-        )
+        log.error("visites serve: failed: %s:%s: %s", args.host, args.port, error.strerror or error)
         return 1
     try:
         ensure_demo_snapshot(settings)
         check_current(settings)
         ensure_token(settings)
     except (DemoFailed, TokenError, NoSnapshot, SnapshotRefused, BadCurrent, OSError) as error:
-        print(f"visites serve: failed: {error}", file=sys.stderr)
+        log.error("visites serve: failed: %s", error)
         return 1
     except KeyboardInterrupt:  # while building the demo data: nothing was published
-        print("visites serve: interrupted", file=sys.stderr)
+        log.error("visites serve: interrupted")
         return 130
     uvicorn.run(
         "api.server:app_from_environment",
@@ -218,7 +202,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         fd=sock.fileno(),
         workers=args.workers,
         access_log=False,  # ours is structured and knows the cache outcome
-        log_config=log_config(),
+        log_config=serve_logging(),
         http=BoundedHttp,
         timeout_keep_alive=settings.request_timeout,
         limit_concurrency=settings.max_connections,

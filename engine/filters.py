@@ -8,25 +8,34 @@ out-of-range values, naming the field. Every field is optional; ``None`` means a
 from __future__ import annotations
 
 import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
+from msgspec import Meta
 from msgspec.structs import force_setattr
 
 # Ids are MySQL INTs; an id that exists nowhere simply matches nothing.
-Id = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
-Annee = Annotated[int, msgspec.Meta(ge=1900, le=2100)]
-Mois = Annotated[int, msgspec.Meta(ge=1, le=12)]
-Code = Annotated[str, msgspec.Meta(max_length=255)]
+Id = Annotated[int, Meta(ge=0, le=2**63 - 1)]
+Annee = Annotated[int, Meta(ge=1900, le=2100)]
+Mois = Annotated[int, Meta(ge=1, le=12)]
+Code = Annotated[str, Meta(max_length=255)]
+# What each field keeps (SPEC §5), for the OpenAPI schema; {date} is the filter's DATE.
+ANNEE = Meta(description="Keeps the rows whose {date} falls in this year")
+MOIS = Meta(description="Keeps the rows whose {date} falls in this month (of any year)")
+START_DATE = Meta(description="Keeps the rows whose {date} is on or after this day")
+END_DATE = Meta(description="Keeps the rows whose {date} is on or before this day, the whole day")
+TEAM = "the team of this user (the user and everyone whose chain of id_responsable reaches them)"
 
 
 class _PeriodFilter(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """Fields every filter has: a period."""
 
-    annee: Annee | None = None
-    mois: Mois | None = None
-    start_date: datetime.date | None = None
-    end_date: datetime.date | None = None
+    DATE: ClassVar[str]  # the column the period fields test
+
+    annee: Annotated[Annee | None, ANNEE] = None
+    mois: Annotated[Mois | None, MOIS] = None
+    start_date: Annotated[datetime.date | None, START_DATE] = None
+    end_date: Annotated[datetime.date | None, END_DATE] = None
 
     def __post_init__(self) -> None:
         # Codes are matched after trimming, so " GA1" and "GA1" are the same filter
@@ -45,28 +54,60 @@ class _PeriodFilter(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
 class VisiteFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/data, /performance, /partenaire, /users: keeps visit rows."""
 
-    id_responsable: Id | None = None
-    id_utilisateur: Id | None = None
-    gamme: Code | None = None
-    region: Code | None = None
+    DATE = "date_visite"
+
+    id_responsable: Annotated[Id | None, Meta(description=f"Keeps the visits made by {TEAM}")] = (
+        None
+    )
+    id_utilisateur: Annotated[Id | None, Meta(description="Keeps the visits this user made")] = None
+    gamme: Annotated[
+        Code | None,
+        Meta(description="Keeps the visit rows whose gamme (code_gamme_partenaire) is this code"),
+    ] = None
+    region: Annotated[
+        Code | None,
+        Meta(description="Keeps the visit rows whose region (code_region_partenaire) is this code"),
+    ] = None
 
 
 class EvaluationFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/evaluation: keeps evaluation detail rows (on the header's date_integration)."""
 
-    id_utilisateur: Id | None = None
-    id_responsable: Id | None = None
-    code_categorie: Code | None = None
+    DATE = "date_integration"
+
+    id_utilisateur: Annotated[
+        Id | None, Meta(description="Keeps the evaluations of this evaluated user")
+    ] = None
+    id_responsable: Annotated[
+        Id | None, Meta(description=f"Keeps the evaluations of users in {TEAM}")
+    ] = None
+    code_categorie: Annotated[
+        Code | None, Meta(description="Keeps only the detail rows of this category")
+    ] = None
 
 
 class InvestFilter(_PeriodFilter, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """/invest: keeps business cases (on date_realisation)."""
 
-    id_responsable: Id | None = None
-    id_partenaire: Id | None = None
-    id_business_case: Id | None = None
-    code_type_investissement: Code | None = None
-    region: Code | None = None
+    DATE = "date_realisation"
+
+    id_responsable: Annotated[
+        Id | None, Meta(description=f"Keeps the business cases whose id_responsable is in {TEAM}")
+    ] = None
+    id_partenaire: Annotated[
+        Id | None, Meta(description="Keeps the business cases of this partner")
+    ] = None
+    id_business_case: Annotated[Id | None, Meta(description="Keeps this business case")] = None
+    code_type_investissement: Annotated[
+        Code | None, Meta(description="Keeps the business cases of this investment type")
+    ] = None
+    region: Annotated[
+        Code | None,
+        Meta(
+            description="Keeps the business cases whose partner is now in this region "
+            "(its current code_region_partenaire)"
+        ),
+    ] = None
 
 
 Filter = VisiteFilter | EvaluationFilter | InvestFilter

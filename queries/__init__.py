@@ -1,6 +1,6 @@
 """The engine's SQL: one file per endpoint, two for the dashboard and scoped tokens
-(``choices``, ``in_team``), and under ``build/`` the derived tables that the engine
-creates, in file-name order, when it loads a snapshot."""
+(``choices``, ``in_team``), the analysts' views (``analyst``), and under ``build/`` the
+derived tables that the engine creates, in file-name order, when it loads a snapshot."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ one stays current; the next run clears the leftovers.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 import time
@@ -24,12 +25,14 @@ import pyarrow.parquet as pq
 
 from snapshot.layout import (
     CURRENT,
+    CURRENT_LINK,
     MANIFEST,
     PUBLISHING,
     STAGING_PREFIX,
     asides,
     current_id,
     fsync_dir,
+    link_current,
     published_ids,
     snapshot_dir,
     snapshots_dir,
@@ -39,6 +42,8 @@ from snapshot.layout import (
 from snapshot.manifest import Manifest, ServingFile, Source, TableStats, encode_manifest
 from snapshot.normalise import Normaliser, Quality
 from snapshot.tables import TABLES, Table
+
+log = logging.getLogger("visites.snapshot")
 
 LOCK = ".snapshot.lock"
 
@@ -72,7 +77,8 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
 
 def _clear_leftovers(data_dir: Path) -> None:
     """What runs that died or failed left; safe to remove while we hold the lock:
-    staging folders, snapshots renamed but never made current, CURRENT's write aside."""
+    staging folders, snapshots renamed but never made current, the write asides of
+    CURRENT and of the ``current`` link."""
     for folder in snapshots_dir(data_dir).glob(STAGING_PREFIX + "*"):
         shutil.rmtree(folder, ignore_errors=True)
     current = current_id(data_dir)
@@ -80,8 +86,8 @@ def _clear_leftovers(data_dir: Path) -> None:
         folder = snapshot_dir(data_dir, snapshot_id)
         if snapshot_id != current and (folder / PUBLISHING).exists():
             shutil.rmtree(folder, ignore_errors=True)
-    for tmp in asides(data_dir / CURRENT):
-        if tmp.is_dir():
+    for tmp in [*asides(data_dir / CURRENT), *asides(data_dir / CURRENT_LINK)]:
+        if tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
@@ -201,3 +207,10 @@ def _publish(data_dir: Path, staging: Path, snapshot_id: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     (folder / PUBLISHING).unlink()
+    # Published: a link that cannot be made (no symbolic links on this file system)
+    # must not fail the run, whose snapshot is current; the link keeps its old target.
+    try:
+        link_current(data_dir, snapshot_id)
+    except OSError as error:
+        log.warning("snapshot %s published, but %s not updated: %s", snapshot_id,
+                    data_dir / CURRENT_LINK, error)  # fmt: skip

@@ -1,6 +1,7 @@
 """Where snapshots live on disk, and the one pointer that says which is current.
 
     <data_dir>/CURRENT                  the current snapshot's id, one line
+    <data_dir>/current -> snapshots/<id>   the same, as a symbolic link, for analysts
     <data_dir>/snapshots/<id>/          one published snapshot:
         tab_*.parquet                   one normalised file per source table
         serving-<version>.duckdb        the engine's tables, built by the engine
@@ -10,7 +11,9 @@
 
 A snapshot folder is complete the moment it appears under its id (atomic rename),
 and CURRENT changes only by an atomic replace, so a reader sees the old snapshot or
-the new one, never a half-written one.
+the new one, never a half-written one. The ``current`` link follows CURRENT, replaced
+atomically too, right after it: CURRENT is what visites reads, the link a stable path
+for other tools (``$VISITES_DATA_DIR/current/tab_visite.parquet``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ STAGING_PREFIX = ".staging-"
 # not current is a publication that failed half-way, removed by the next run.
 PUBLISHING = ".publishing"
 MANIFEST = "manifest.json"
+CURRENT_LINK = "current"
 
 
 def snapshots_dir(data_dir: Path) -> Path:
@@ -113,6 +117,20 @@ def write_atomically(path: Path, text: str) -> None:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def link_current(data_dir: Path, snapshot_id: str) -> None:
+    """Point ``current`` at the snapshot: a relative link, so that the data directory
+    can move, made aside and renamed over the old one. Left alone if ``current`` is
+    no link: on a case-insensitive file system (macOS's default) it is CURRENT itself."""
+    link = data_dir / CURRENT_LINK
+    if link.exists() and not link.is_symlink():
+        return
+    tmp = aside(link)
+    tmp.unlink(missing_ok=True)
+    os.symlink(Path(SNAPSHOTS) / snapshot_id, tmp, target_is_directory=True)
+    os.replace(tmp, link)
+    fsync_dir(data_dir)
 
 
 def fsync_dir(folder: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
+from msgspec import Meta
 
 from snapshot.layout import MANIFEST
 
@@ -16,12 +18,18 @@ class TableStats(msgspec.Struct, frozen=True):
 
 
 class Source(msgspec.Struct, frozen=True):
-    kind: str  # "mysql" or "demo"
-    host: str | None = None  # never the password: see snapshot.mysql.describe_url
-    database: str | None = None
-    seed: int | None = None  # demo data only
-    visits: int | None = None  # demo data only
-    messy: bool | None = None  # demo data only
+    """Where a snapshot's rows came from (its fields' descriptions show in the API's
+    OpenAPI schema, under GET /snapshot)."""
+
+    kind: Annotated[str, Meta(description="mysql, or demo for generated data")]
+    # never the password: see snapshot.mysql.describe_url
+    host: Annotated[str | None, Meta(description="The MySQL host and port")] = None
+    database: Annotated[str | None, Meta(description="The MySQL database")] = None
+    seed: Annotated[int | None, Meta(description="Demo data: the generator's seed")] = None
+    visits: Annotated[int | None, Meta(description="Demo data: visits generated")] = None
+    messy: Annotated[bool | None, Meta(description="Demo data: with the CRM's faults injected")] = (
+        None
+    )
 
 
 class ServingFile(msgspec.Struct, frozen=True):

@@ -372,3 +372,22 @@ def test_the_choices_need_a_token_and_keep_to_its_team(server: Server) -> None:
     assert server.rep in team and server.outsider not in team
     region = choices[server.token]["regions"][0]
     assert set(region) == {"code", "label"}
+
+
+def test_the_api_docs_run_from_this_service_alone(server: Server, visit: Visit) -> None:
+    """Swagger UI at /schema/swagger, offline: every script, style and icon it loads comes
+    from this service, and it shows every operation of the schema."""
+    schema = httpx.get(f"{server.url}/schema/openapi.json").json()
+    operations = sum(len(item) for item in schema["paths"].values())
+    visit.page.goto(f"{server.url}/schema/swagger")
+    visit.page.wait_for_function(
+        "n => document.querySelectorAll('.opblock').length === n", arg=operations
+    )
+    assert visit.page.locator(".opblock-summary-path").first.inner_text() == "/data"
+    assert all(url.startswith(server.url + "/") for url in visit.requests), visit.requests
+    assert {url.split("?")[0].rsplit("/", 1)[-1] for url in visit.requests} >= {
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "swagger-ui.css",
+    }
+    visit.assert_clean()
