@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import anyio.to_thread
 import msgspec
@@ -14,13 +13,12 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
 from msgspec import UNSET, UnsetType
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
-from api.cache import AnswerCache
 from api.errors import documented
+from api.metrics import Exposition
 from api.snapshots import Refresher, RefreshOutcome
 from engine import Engine, NotReady
 from security.tokens import Token
@@ -57,7 +55,6 @@ def age_seconds(manifest: Manifest) -> float:
 @dataclass(frozen=True)
 class Operations:
     engine: Engine
-    cache: AnswerCache[Any]
     refresher: Refresher
     refresh_interval: float | None
 
@@ -95,42 +92,15 @@ class Operations:
         return None
 
 
-class ServiceCollector(Collector):
-    """Cache and snapshot figures, read when Prometheus scrapes (nothing on the hot path)."""
+class SnapshotCollector(Collector):
+    """The served snapshot's figures, read when Prometheus scrapes."""
 
-    def __init__(self, operations: Operations) -> None:
-        self._operations = operations
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def collect(self) -> Iterator[Metric]:
-        cache = self._operations.cache
-        yield CounterMetricFamily("visites_cache_hits", "Answers served from the cache", cache.hits)
-        yield CounterMetricFamily(
-            "visites_cache_misses", "Requests not served from the cache", cache.misses
-        )
-        yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
-        yield GaugeMetricFamily("visites_cache_bytes", "Bytes of the answers cached", cache.bytes)
-        yield CounterMetricFamily(
-            "visites_cache_oversized",
-            "Answers too large to cache (served, not kept)",
-            cache.oversized,
-        )
-        gate = cache.gate
-        yield CounterMetricFamily(
-            "visites_engine_rejected",
-            "Uncached requests refused with a 503: the engine was busy and its queue full",
-            gate.rejected,
-        )
-        yield GaugeMetricFamily(
-            "visites_engine_waiting", "Uncached requests waiting for the engine", gate.waiting
-        )
-        engine = self._operations.engine
-        yield CounterMetricFamily(
-            "visites_snapshots_refused",
-            "Snapshots refused: bad manifest or Parquet, corrupt serving database, failed build",
-            engine.refused_total,
-        )
         try:
-            with engine.lease() as view:
+            with self._engine.lease() as view:
                 manifest = view.manifest
         except NotReady:
             return  # nothing served yet, nothing to describe
@@ -209,10 +179,11 @@ PROMETHEUS_TEXT = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
     responses=documented(401, 403),
 )
 async def metrics(
-    scraper: NamedDependency[Token], registry: NamedDependency[CollectorRegistry]
+    scraper: NamedDependency[Token], exposition: NamedDependency[Exposition]
 ) -> bytes:
-    """Litestar's request metrics (global registry) followed by this app's own."""
-    return generate_latest(REGISTRY) + generate_latest(registry)
+    """The whole server's: Litestar's request metrics and the service's own, summed over
+    the workers; then the served snapshot's figures (api/metrics.py)."""
+    return exposition.render()
 
 
 ROUTES = [health, ready, snapshot_status, refresh_snapshot, metrics]

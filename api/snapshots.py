@@ -18,6 +18,7 @@ from typing import Literal
 
 import anyio.to_thread
 import msgspec
+from prometheus_client import Counter
 
 from config import Settings
 from engine import Engine
@@ -104,12 +105,16 @@ class Refresher:
             self.start()
 
 
-async def swap_if_new(engine: Engine, on_swap: Callable[[str], None]) -> None:
-    """Swap to a newer CURRENT if there is one; then tell ``on_swap`` its id."""
+async def swap_if_new(engine: Engine, on_swap: Callable[[str], None], refused: Counter) -> None:
+    """Swap to a newer CURRENT if there is one; then tell ``on_swap`` its id. ``refused``
+    counts the snapshots the engine refused meanwhile."""
+    before = engine.refused_total
     try:
         swapped = await anyio.to_thread.run_sync(engine.refresh)
     except Exception:  # keep serving the current snapshot, whatever happened
         log.exception("snapshot refresh failed")
         return
+    finally:
+        refused.inc(engine.refused_total - before)
     if swapped and engine.snapshot_id is not None:
         on_swap(engine.snapshot_id)

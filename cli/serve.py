@@ -4,7 +4,8 @@ Start-up (docs/api.md): the port is bound first, so a busy one fails at once; th
 first run's demo data and token; a quick look at the current snapshot's manifest (if
 CURRENT names nothing sound, the newest sound snapshot serves until it does); then
 uvicorn on the bound socket. Each worker opens the snapshot's serving database in the
-background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
+background: ``/health`` answers at once, ``/ready`` once a snapshot is attached. With
+several workers, their metrics meet in a fresh folder, removed at exit (api/metrics.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
 import uvicorn.config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from config import Settings
+from config import METRICS_DIR, Settings
 from engine import NoSnapshot, SnapshotRefused
 from engine.engine import current_manifest, newest_good_manifest
 from security.tokens import TokenError, create_token, read_tokens
@@ -52,7 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers",
         type=int,
         default=1,
-        help="processes (default 1); each opens the snapshot and keeps its own cache",
+        help="processes (default 1); each opens the snapshot and keeps its own answer "
+        "cache, in front of Redis's with VISITES_REDIS_URL",
     )
     parser.set_defaults(run=run)
 
@@ -181,6 +186,21 @@ def check_current(settings: Settings) -> None:
         )
 
 
+@contextmanager
+def shared_metrics(workers: int) -> Iterator[None]:
+    """Several workers: prometheus-client's multiprocess mode, in a folder of this run
+    only (stale files of another run would add to its counts), removed at exit."""
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="visites-metrics-") as folder:
+        os.environ[METRICS_DIR] = folder  # read by the workers, which inherit it
+        try:
+            yield
+        finally:
+            del os.environ[METRICS_DIR]
+
+
 def refused(args: argparse.Namespace) -> str | None:
     """What is wrong with the arguments, before anything starts (argparse takes any int)."""
     if not 1 <= args.port <= MAX_PORT:
@@ -212,15 +232,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:  # while building the demo data: nothing was published
         print("visites serve: interrupted", file=sys.stderr)
         return 130
-    uvicorn.run(
-        "api.server:app_from_environment",
-        factory=True,
-        fd=sock.fileno(),
-        workers=args.workers,
-        access_log=False,  # ours is structured and knows the cache outcome
-        log_config=log_config(),
-        http=BoundedHttp,
-        timeout_keep_alive=settings.request_timeout,
-        limit_concurrency=settings.max_connections,
-    )
+    with shared_metrics(args.workers):
+        uvicorn.run(
+            "api.server:app_from_environment",
+            factory=True,
+            fd=sock.fileno(),
+            workers=args.workers,
+            access_log=False,  # ours is structured and knows the cache outcome
+            log_config=log_config(),
+            http=BoundedHttp,
+            timeout_keep_alive=settings.request_timeout,
+            limit_concurrency=settings.max_connections,
+        )
     return 0
