@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import copy
 import os
 import socket
@@ -80,6 +81,16 @@ def log_config() -> dict[str, Any]:
     return config
 
 
+def no_delay(transport: asyncio.Transport) -> None:
+    """Nagle's algorithm off, as the event loop does for TCP connections, but not here:
+    uvicorn wraps the socket it is given (``fd=``) as a Unix one. Left on, an answer's
+    headers and body, written apart, waited for the client's delayed ACK: 40 ms each."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # a real Unix socket has no such option
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class BoundedHttp(HttpToolsProtocol):
     """uvicorn's HTTP/1.1, but a request must arrive whole within ``timeout_keep_alive``
     (VISITES_REQUEST_TIMEOUT) of the connection's opening or its previous answer, else
@@ -90,6 +101,7 @@ class BoundedHttp(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        no_delay(transport)
         self._arm()
 
     def on_message_complete(self) -> None:
