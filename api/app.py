@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -33,7 +34,7 @@ from api.page import page_routes
 from api.shared import SharedAnswers
 from api.snapshots import Refresher, swap_if_new
 from api.statistics import CODEC, Answer, Statistics, statistics_route
-from config import Settings, metrics_dir
+from config import Settings
 from engine import ENDPOINTS, Engine, NotReady
 from security.tokens import TokenRing
 
@@ -62,10 +63,13 @@ def shared_answers(settings: Settings, meters: Meters) -> SharedAnswers[Answer] 
     )
 
 
-def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
+def create_app(
+    settings: Settings, engine: Engine, *, metrics_dir: Path | None = None, debug: bool = False
+) -> Litestar:
     """The service over ``engine``; the caller owns the engine and closes it. An engine
     with no snapshot yet is fine: the first poll attaches one, in the background, and
-    until then the data endpoints answer 503 with ``Retry-After``."""
+    until then the data endpoints answer 503 with ``Retry-After``. ``metrics_dir``: where
+    the server's workers share their metrics, if it has several (api/metrics.py)."""
     tokens = TokenRing(settings.tokens_path)
     registry = CollectorRegistry()
     meters = Meters(registry)
@@ -87,7 +91,7 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
     operations = Operations(engine, refresher, settings.refresh_interval)
     figures = CollectorRegistry()
     figures.register(SnapshotCollector(engine))
-    exposition = Exposition(registry, figures, metrics_dir())
+    exposition = Exposition(registry, figures, metrics_dir)
 
     async def poll() -> None:
         # The first look attaches the current snapshot, once the port is open; then a

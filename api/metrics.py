@@ -91,13 +91,12 @@ class Exposition:
     def render(self) -> bytes:
         if self.shared_dir is None:
             # Litestar's request metrics live in prometheus-client's global registry.
-            return generate_latest(REGISTRY) + generate_latest(self.meters) + self._figures()
-        workers = CollectorRegistry()
-        MultiProcessCollector(workers, path=str(self.shared_dir))
-        return generate_latest(workers) + self._figures()
-
-    def _figures(self) -> bytes:
-        return generate_latest(self.figures)
+            counters = generate_latest(REGISTRY) + generate_latest(self.meters)
+        else:  # every worker's, Litestar's included, from their files
+            workers = CollectorRegistry()
+            MultiProcessCollector(workers, path=str(self.shared_dir))
+            counters = generate_latest(workers)
+        return counters + generate_latest(self.figures)
 
     def worker_exits(self) -> None:
         """This worker's gauges stop counting (its counters stay in the sums)."""

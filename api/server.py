@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar import Litestar
 
 from api.app import create_app
-from config import load_settings
+from config import load_settings, metrics_dir
 from engine import Engine
 from engine.serving import Resources
 
@@ -15,6 +15,6 @@ def app_from_environment() -> Litestar:
     Nothing is opened here, so the port opens at once; the app attaches the snapshot."""
     settings = load_settings()
     engine = Engine(settings.data_dir, resources=Resources.of(settings))
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, metrics_dir=metrics_dir())
     app.on_shutdown.append(engine.close)
     return app

@@ -317,10 +317,13 @@ def test_a_server_of_two_workers_whose_redis_dies_and_comes_back_fails_no_reques
         "Authorization": f"Bearer {create_token(data_dir / 'tokens.json', 'prom', metrics=True)}"
     }
     log = tmp_path / "server.log"
+    temporary = tmp_path / "tmp"  # where `visites serve` makes its metrics folder
+    temporary.mkdir()
     server = Replica(
         log,
         "--workers",
         "2",
+        TMPDIR=str(temporary),
         VISITES_DATA_DIR=str(data_dir),
         VISITES_REDIS_URL=private_redis.url,
         VISITES_REDIS_PREFIX=redis_prefix,
@@ -338,6 +341,9 @@ def test_a_server_of_two_workers_whose_redis_dies_and_comes_back_fails_no_reques
         metrics = httpx.get(f"{server.url}/metrics", headers=monitor).text
         with private_redis.client() as client:
             stored_after_restart = client.dbsize()
+        [shared] = temporary.glob("visites-metrics-*")
+        assert any(shared.iterdir())  # the workers' counters, in files
+    assert not any(temporary.iterdir())  # removed when the server stopped
     every = load.every
     failed = [o for o in every if o.status != 200]
     assert not failed, failed[:5]
