@@ -60,6 +60,7 @@ def shared_answers(settings: Settings, meters: Meters) -> SharedAnswers[Answer] 
         prefix=settings.redis_prefix,
         ttl=settings.redis_ttl,
         lock_timeout=settings.redis_lock_timeout,
+        timeout=settings.redis_timeout,
     )
 
 

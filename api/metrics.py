@@ -59,7 +59,7 @@ class Meters:
         )
         self.redis_failures = Counter(
             "visites_cache_redis_failures",
-            "Redis operations that failed or took over 50 ms: answered without Redis",
+            "Redis operations that failed or timed out: answered without Redis",
             registry=registry,
         )
         self.rejected = Counter(

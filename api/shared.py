@@ -12,10 +12,11 @@ again, shortly, until the answer is there or the lock has gone. A holder that fa
 drops its lock; one that dies blocks no one longer than ``VISITES_REDIS_LOCK_TIMEOUT``,
 when the lock expires and the next process takes it.
 
-Redis down, or slower than ``TIMEOUT``, never fails a request: the operation raises
-``SharedDown``, which the cache answers by computing without Redis; the failure is
-counted, logged once per outage, and Redis is left alone for ``BACKOFF`` seconds
-(requests do not each wait for a dead server), then asked again: it reconnects by itself.
+Redis down, or slower than ``VISITES_REDIS_TIMEOUT`` (50 ms), never fails a request:
+the operation raises ``SharedDown``, which the cache answers by computing without
+Redis; the failure is counted, logged once per outage, and Redis is left alone for
+``BACKOFF`` seconds (requests do not each wait for a dead server), then asked again:
+it reconnects by itself.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ log = logging.getLogger("visites.cache")
 V = TypeVar("V")
 T = TypeVar("T")
 
-TIMEOUT = 0.05  # seconds: a Redis slower than this is treated as down
 BACKOFF = 1.0  # seconds without asking Redis after a failure
 
 # Store the answer and drop the lock in one round trip, the lock only if it is still ours
@@ -84,6 +84,7 @@ class SharedAnswers(Generic[V]):
         prefix: str,
         ttl: int,
         lock_timeout: float,
+        timeout: float,
     ) -> None:
         self._url = url
         self._codec = codec
@@ -91,6 +92,7 @@ class SharedAnswers(Generic[V]):
         self._prefix = prefix
         self._ttl_ms = ttl * 1000
         self._lock_ms = round(lock_timeout * 1000)
+        self._timeout = timeout
         self._client: Redis | None = None
         self._resting_until = 0.0  # monotonic time before which Redis is not asked
         self._outage = False  # a failure was logged and Redis has not answered since
@@ -99,8 +101,8 @@ class SharedAnswers(Generic[V]):
         """Connects lazily, on the running loop (a client belongs to one loop)."""
         pool = ConnectionPool.from_url(
             self._url,
-            socket_timeout=TIMEOUT,
-            socket_connect_timeout=TIMEOUT,
+            socket_timeout=self._timeout,
+            socket_connect_timeout=self._timeout,
             retry=Retry(NoBackoff(), 0),  # a retry would only double the wait
         )
         self._client = Redis.from_pool(pool)

@@ -91,17 +91,56 @@ def no_delay(transport: asyncio.Transport) -> None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
+class Corked(asyncio.Transport):
+    """A connection's writes of one turn of the event loop, sent in one piece at its end.
+
+    uvicorn writes an answer's headers and its body apart; a replica killed between the
+    two left the proxy with headers and no body, which it can neither complete nor send
+    again elsewhere. Sent together, an answer reaches the proxy whole or not at all."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(bytes(data))
+
+    def _flush(self) -> None:
+        if self._pending and not self._transport.is_closing():
+            self._transport.write(b"".join(self._pending))
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+
 class BoundedHttp(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1, but a request must arrive whole within ``timeout_keep_alive``
-    (VISITES_REQUEST_TIMEOUT) of the connection's opening or its previous answer, else
-    the connection is closed: uvicorn bounds only the idle time after an answer, so a
-    client sending half a request held its connection for ever."""
+    """uvicorn's HTTP/1.1, each answer sent in one piece (``Corked``), but a request must
+    arrive whole within ``timeout_keep_alive`` (VISITES_REQUEST_TIMEOUT) of the
+    connection's opening or its previous answer, else the connection is closed: uvicorn
+    bounds only the idle time after an answer, so a client sending half a request held
+    its connection for ever."""
 
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         no_delay(transport)
+        self.transport = Corked(transport, self.loop)
         self._arm()
 
     def on_message_complete(self) -> None:

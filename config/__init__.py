@@ -47,11 +47,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_connections: int = 1000
     # The answer cache shared by every worker and replica (docs/deploy.md); None: each
     # process keeps its own. Keys start with the prefix; an answer is kept redis_ttl
-    # seconds; a process computing one holds the others back redis_lock_timeout at most.
+    # seconds; a process computing one holds the others back redis_lock_timeout at most;
+    # Redis slower than redis_timeout seconds counts as down.
     redis_url: str | None = None
     redis_prefix: str = "visites:"
     redis_ttl: int = 3600
     redis_lock_timeout: float = 5.0
+    redis_timeout: float = 0.05
 
     @property
     def tokens_path(self) -> Path:
@@ -166,4 +168,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_lock_timeout=_number(
             env, "REDIS_LOCK_TIMEOUT", float, 0.1, defaults.redis_lock_timeout
         ),
+        redis_timeout=_number(env, "REDIS_TIMEOUT", float, 0.001, defaults.redis_timeout),
     )

@@ -31,6 +31,7 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         redis_prefix="team-a:",
         redis_ttl=600,
         redis_lock_timeout=2.5,
+        redis_timeout=0.2,
     )
     assert load_settings(settings.environ()) == settings
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from helpers import eventually, free_port
+from redis_servers import PrivateRedis, redis_answers
 
 from snapshot.demo.publish import take_demo_snapshot
 
@@ -34,23 +34,15 @@ START_REDIS = [
 ]  # fmt: skip
 
 
-def _redis_answers(url: str) -> bool:
-    try:
-        with redis.Redis.from_url(url, socket_timeout=1) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False
-
-
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The machine's Redis on 127.0.0.1:6379, started if it is down."""
-    if not _redis_answers(REDIS_URL):
+    if not redis_answers(REDIS_URL):
         subprocess.run(START_REDIS, check=False)
         deadline = time.monotonic() + 30
-        while not _redis_answers(REDIS_URL) and time.monotonic() < deadline:
+        while not redis_answers(REDIS_URL) and time.monotonic() < deadline:
             time.sleep(0.2)
-    if not _redis_answers(REDIS_URL):
+    if not redis_answers(REDIS_URL):
         pytest.fail(f"Redis does not answer on {REDIS_URL}")
     return REDIS_URL
 
@@ -64,32 +56,6 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
         keys = list(client.scan_iter(match=prefix + "*", count=1000))
         if keys:
             client.delete(*keys)
-
-
-class PrivateRedis:
-    """A redis-server of one test, on a port of its own, that the test may kill."""
-
-    def __init__(self, work: Path) -> None:
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self._work = work
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self._work)],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        assert eventually(lambda: _redis_answers(self.url), seconds=10), "redis-server down"
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=5)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from conftest import PrivateRedis
 from helpers import ROOT, VISITES, eventually, free_port, visites_environ
+from redis_servers import PrivateRedis
 
 from engine import ENDPOINTS, Engine
 from engine.build import build_serving
@@ -155,10 +155,13 @@ class Outcome:
 
 class Load:
     """``CLIENTS`` threads asking QUESTIONS in turn (each client from its own place in
-    the list) until stopped; ``fresh``: every fifth request, a question no one asked."""
+    the list) until stopped; ``fresh``: every fifth request, a question no one asked;
+    ``reconnect``: a new connection for every request (so every worker of a server
+    accepts some), else one kept alive per client."""
 
-    def __init__(self, url: str, token: str, fresh: bool = False) -> None:
+    def __init__(self, url: str, token: str, fresh: bool = False, reconnect: bool = False) -> None:
         self.url, self.token, self.fresh = url, token, fresh
+        self.limits = httpx.Limits(max_keepalive_connections=0 if reconnect else None)
         self.outcomes: list[list[Outcome]] = [[] for _ in range(CLIENTS)]
         self.fresh_asked = 0
         self._stop = threading.Event()
@@ -190,7 +193,9 @@ class Load:
     def _ask(self, index: int) -> None:
         headers = {"Authorization": f"Bearer {self.token}"}
         mine = self.outcomes[index]
-        with httpx.Client(base_url=self.url, headers=headers, timeout=60) as client:
+        with httpx.Client(
+            base_url=self.url, headers=headers, timeout=60, limits=self.limits
+        ) as client:
             n = index
             while not self._stop.is_set():
                 n += 1
@@ -248,6 +253,9 @@ def test_two_replicas_behind_haproxy_lose_no_request_to_a_kill_nor_a_publish_and
         "VISITES_REDIS_URL": redis_url,
         "VISITES_REDIS_PREFIX": redis_prefix,
         "VISITES_POLL_INTERVAL": "0.2",
+        # Not 50 ms: on a machine this busy, Redis would seem down now and then, and the
+        # answers computed meanwhile would not be counted as the one computation each.
+        "VISITES_REDIS_TIMEOUT": "2",
     }
     first = Replica(tmp_path / "replica1.log", **env)
     second = Replica(tmp_path / "replica2.log", **env)
@@ -265,18 +273,20 @@ def test_two_replicas_behind_haproxy_lose_no_request_to_a_kill_nor_a_publish_and
             first.kill()  # SIGKILL, mid-traffic
             first.start()
             restarted = load.elapsed()
+
+            def back() -> bool:  # HAProxy sends it traffic again
+                return any(o.replica == "replica1" and o.at > restarted for o in load.every)
+
+            assert eventually(back, 60), "the killed replica got no traffic back"
             load.sleep_until(9)
             publish(data_dir, seed=101)
             published = load.elapsed()
             new_id, new_answers = expected_answers(data_dir)
             expected[new_id] = new_answers
-            assert eventually(first.ready, 60), "the killed replica did not come back"
-            load.sleep_until(20)
-        computed = sum(
-            metric(httpx.get(f"{s.url}/metrics", headers=monitor).text,
-                   "visites_cache_misses_total", layer="redis")
-            for s in (first, second)
-        )  # fmt: skip
+            load.sleep_until(max(20, published + 8))  # on a slow machine, a little longer
+        texts = [httpx.get(f"{s.url}/metrics", headers=monitor).text for s in (first, second)]
+    computed = sum(metric(t, "visites_cache_misses_total", layer="redis") for t in texts)
+    assert sum(metric(t, "visites_cache_redis_failures_total") for t in texts) == 0
     every = load.every
     failed = [o for o in every if o.status != 200]
     assert not failed, failed[:5]
@@ -293,12 +303,11 @@ def test_two_replicas_behind_haproxy_lose_no_request_to_a_kill_nor_a_publish_and
     # killed one's counts died with it; the old snapshot's answers were all in Redis).
     assert computed == len(QUESTIONS)
     restarted_answers = [o for o in every if o.replica == "replica1" and o.at > restarted]
-    assert restarted_answers, "the restarted replica got no traffic back"
     layers = Counter(o.layer for o in every)
     hits = sum(o.cache == "hit" for o in every)
     with capsys.disabled():
         print(
-            f"\n{len(every)} requests in 20 s through HAProxy, 0 failed; "
+            f"\n{len(every)} requests in {load.elapsed():.0f} s through HAProxy, 0 failed; "
             f"hit ratio {hits / len(every):.3f}; answered by {dict(layers)}; "
             f"by snapshot {dict(owners)}; replica1 restarted at {restarted:.1f} s and "
             f"answered {len(restarted_answers)} after; published at {published:.1f} s"
@@ -332,7 +341,7 @@ def test_a_server_of_two_workers_whose_redis_dies_and_comes_back_fails_no_reques
     with replicas(server):
         # Each worker attaches the snapshot on its own: both, before the load.
         assert eventually(lambda: all(server.ready() for _ in range(20)), 60)
-        with Load(server.url, reader, fresh=True) as load:
+        with Load(server.url, reader, fresh=True, reconnect=True) as load:
             load.sleep_until(2.5)
             private_redis.kill()
             load.sleep_until(5)

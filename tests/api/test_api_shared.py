@@ -17,8 +17,8 @@ from typing import Any
 import msgspec
 import pytest
 import redis
-from conftest import PrivateRedis
 from prometheus_client import CollectorRegistry
+from redis_servers import PrivateRedis
 
 from api.cache import AnswerCache, AnswerKey, Gate
 from api.metrics import MEMORY, REDIS, Meters
@@ -37,7 +37,7 @@ class Process:
         self.registry = CollectorRegistry()
         meters = Meters(self.registry)
         self.shared = SharedAnswers(
-            url, TEXT, meters.redis_failures, prefix=prefix, ttl=60, lock_timeout=5
+            url, TEXT, meters.redis_failures, prefix=prefix, ttl=60, lock_timeout=5, timeout=0.05
         )
         self.cache: AnswerCache[str] = AnswerCache(
             capacity, 1 << 20, len, gate=Gate(2, 16, meters), meters=meters, shared=self.shared
