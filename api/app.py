@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
@@ -28,10 +29,12 @@ from api.errors import (
     overloaded_response,
 )
 from api.headers import compression, cors, nosniff, vary_on_encoding
-from api.operations import ROUTES, Operations, ServiceCollector
+from api.metrics import Exposition, Meters
+from api.operations import ROUTES, Operations, SnapshotCollector
 from api.page import page_routes
+from api.shared import SharedAnswers
 from api.snapshots import Refresher, swap_if_new
-from api.statistics import Answer, Statistics, statistics_route
+from api.statistics import CODEC, Answer, Statistics, statistics_route
 from config import Settings
 from engine import ENDPOINTS, Engine, NotReady
 from security.tokens import TokenRing
@@ -57,26 +60,50 @@ def _value(value: object) -> Provide:
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
-def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Litestar:
+def shared_answers(settings: Settings, meters: Meters) -> SharedAnswers[Answer] | None:
+    """The Redis layer of the cache, if ``VISITES_REDIS_URL`` names one."""
+    if settings.redis_url is None:
+        return None
+    return SharedAnswers(
+        settings.redis_url,
+        CODEC,
+        meters.redis_failures,
+        prefix=settings.redis_prefix,
+        ttl=settings.redis_ttl,
+        lock_timeout=settings.redis_lock_timeout,
+        timeout=settings.redis_timeout,
+    )
+
+
+def create_app(
+    settings: Settings, engine: Engine, *, metrics_dir: Path | None = None, debug: bool = False
+) -> Litestar:
     """The service over ``engine``; the caller owns the engine and closes it. An engine
     with no snapshot yet is fine: the first poll attaches one, in the background, and
-    until then the data endpoints answer 503 with ``Retry-After``."""
+    until then the data endpoints answer 503 with ``Retry-After``. ``metrics_dir``: where
+    the server's workers share their metrics, if it has several (api/metrics.py)."""
     tokens = TokenRing(settings.tokens_path)
+    registry = CollectorRegistry()
+    meters = Meters(registry)
+    shared = shared_answers(settings, meters)
     cache: AnswerCache[Answer] = AnswerCache(
         settings.cache_size,
         settings.cache_bytes,
         size=lambda answer: len(answer.body),
         # As many computations as DuckDB has threads: more would only share them.
-        gate=Gate(settings.threads, settings.queue),
+        gate=Gate(settings.threads, settings.queue, meters),
+        meters=meters,
+        shared=shared,
     )
 
     async def swap() -> None:
-        await swap_if_new(engine, cache.retain)
+        await swap_if_new(engine, cache.retain, meters.refused)
 
     refresher = Refresher(settings, on_published=swap)
-    operations = Operations(engine, cache, refresher, settings.refresh_interval)
-    registry = CollectorRegistry()
-    registry.register(ServiceCollector(operations))
+    operations = Operations(engine, refresher, settings.refresh_interval)
+    figures = CollectorRegistry()
+    figures.register(SnapshotCollector(engine, refresher))
+    exposition = Exposition(registry, figures, metrics_dir)
 
     async def poll() -> None:
         # The first look attaches the current snapshot, once the port is open; then a
@@ -90,6 +117,8 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
 
     @asynccontextmanager
     async def background(_: Litestar) -> AsyncIterator[None]:
+        if shared is not None:
+            shared.open()
         tasks = [asyncio.create_task(poll())]
         if settings.refresh_interval:
             tasks.append(asyncio.create_task(refresher.every(settings.refresh_interval)))
@@ -101,11 +130,14 @@ def create_app(settings: Settings, engine: Engine, *, debug: bool = False) -> Li
             await asyncio.gather(*tasks, return_exceptions=True)
             await refresher.stop()
             await record_uses(tokens)  # the last ones, before the worker goes
+            if shared is not None:
+                await shared.close()
+            exposition.worker_exits()
 
     statistics = Statistics(engine, cache)
     dependencies: dict[str, Any] = {
         "operations": _value(operations),
-        "registry": _value(registry),
+        "exposition": _value(exposition),
         "token": Provide(authenticator(tokens), sync_to_thread=False),
         "admin": Provide(require_admin, sync_to_thread=False),
         "scraper": Provide(scraper(tokens), sync_to_thread=False),

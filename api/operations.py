@@ -14,7 +14,6 @@ from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_409_CONFLICT
 from msgspec import UNSET, Meta, UnsetType
-from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -25,8 +24,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from api.access import note_snapshot
-from api.cache import AnswerCache
 from api.errors import documented
+from api.metrics import Exposition
 from api.snapshots import Refresher, RefreshOutcome
 from engine import Engine, NotReady
 from security.tokens import Token
@@ -77,7 +76,6 @@ def age_seconds(manifest: Manifest) -> float:
 @dataclass(frozen=True)
 class Operations:
     engine: Engine
-    cache: AnswerCache[Any]
     refresher: Refresher
     refresh_interval: float | None
 
@@ -115,43 +113,18 @@ class Operations:
         return None
 
 
-class ServiceCollector(Collector):
-    """Cache and snapshot figures, read when Prometheus scrapes (nothing on the hot path)."""
+class SnapshotCollector(Collector):
+    """This worker's refreshes and the served snapshot's figures, read when Prometheus
+    scrapes."""
 
-    def __init__(self, operations: Operations) -> None:
-        self._operations = operations
+    def __init__(self, engine: Engine, refresher: Refresher) -> None:
+        self._engine = engine
+        self._refresher = refresher
 
     def collect(self) -> Iterator[Metric]:
-        cache = self._operations.cache
-        yield CounterMetricFamily("visites_cache_hits", "Answers served from the cache", cache.hits)
-        yield CounterMetricFamily(
-            "visites_cache_misses", "Requests not served from the cache", cache.misses
-        )
-        yield GaugeMetricFamily("visites_cache_entries", "Answers in the cache", len(cache))
-        yield GaugeMetricFamily("visites_cache_bytes", "Bytes of the answers cached", cache.bytes)
-        yield CounterMetricFamily(
-            "visites_cache_oversized",
-            "Answers too large to cache (served, not kept)",
-            cache.oversized,
-        )
-        gate = cache.gate
-        yield CounterMetricFamily(
-            "visites_engine_rejected",
-            "Uncached requests refused with a 503: the engine was busy and its queue full",
-            gate.rejected,
-        )
-        yield GaugeMetricFamily(
-            "visites_engine_waiting", "Uncached requests waiting for the engine", gate.waiting
-        )
         yield from self._refreshes()
-        engine = self._operations.engine
-        yield CounterMetricFamily(
-            "visites_snapshots_refused",
-            "Snapshots refused: bad manifest or Parquet, corrupt serving database, failed build",
-            engine.refused_total,
-        )
         try:
-            with engine.lease() as view:
+            with self._engine.lease() as view:
                 manifest = view.manifest
         except NotReady:
             return  # nothing served yet, nothing to describe
@@ -171,7 +144,7 @@ class ServiceCollector(Collector):
     def _refreshes(self) -> Iterator[Metric]:
         """The in-server refreshes (POST /snapshot/refresh, VISITES_REFRESH_INTERVAL); a
         refresh from cron shows as the served snapshot's age."""
-        stats = self._operations.refresher.stats
+        stats = self._refresher.stats
         yield SummaryMetricFamily(
             "visites_refresh_duration_seconds",
             "Snapshot refreshes run by this process, and their time",
@@ -270,10 +243,11 @@ PROMETHEUS_TEXT = CONTENT_TYPE_PLAIN_0_0_4.removesuffix("; charset=utf-8")
     responses=documented(401, 403),
 )
 async def metrics(
-    scraper: NamedDependency[Token], registry: NamedDependency[CollectorRegistry]
+    scraper: NamedDependency[Token], exposition: NamedDependency[Exposition]
 ) -> bytes:
-    """Litestar's request metrics (global registry) followed by this app's own."""
-    return generate_latest(REGISTRY) + generate_latest(registry)
+    """The whole server's: Litestar's request metrics and the service's own, summed over
+    the workers; then the served snapshot's figures (api/metrics.py)."""
+    return exposition.render()
 
 
 ROUTES = [health, ready, snapshot_status, refresh_snapshot, metrics]

@@ -7,7 +7,7 @@ import logging
 from litestar import Litestar
 
 from api.app import create_app
-from config import load_settings
+from config import load_settings, metrics_dir
 from engine import Engine
 from engine.serving import Resources
 
@@ -18,6 +18,6 @@ def app_from_environment() -> Litestar:
     logging.captureWarnings(True)  # a library's warning is a JSON log line too (api/logs.py)
     settings = load_settings()
     engine = Engine(settings.data_dir, resources=Resources.of(settings))
-    app = create_app(settings, engine)
+    app = create_app(settings, engine, metrics_dir=metrics_dir())
     app.on_shutdown.append(engine.close)
     return app

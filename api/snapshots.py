@@ -21,6 +21,7 @@ from typing import Annotated, Literal
 import anyio.to_thread
 import msgspec
 from msgspec import Meta
+from prometheus_client import Counter
 
 from api.logs import fields
 from config import Settings
@@ -144,12 +145,16 @@ class Refresher:
             self.start()
 
 
-async def swap_if_new(engine: Engine, on_swap: Callable[[str], None]) -> None:
-    """Swap to a newer CURRENT if there is one; then tell ``on_swap`` its id."""
+async def swap_if_new(engine: Engine, on_swap: Callable[[str], None], refused: Counter) -> None:
+    """Swap to a newer CURRENT if there is one; then tell ``on_swap`` its id. ``refused``
+    counts the snapshots the engine refused meanwhile."""
+    before = engine.refused_total
     try:
         swapped = await anyio.to_thread.run_sync(engine.refresh)
     except Exception:  # keep serving the current snapshot, whatever happened
         log.exception("snapshot refresh failed")
         return
+    finally:
+        refused.inc(engine.refused_total - before)
     if swapped and engine.snapshot_id is not None:
         on_swap(engine.snapshot_id)

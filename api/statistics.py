@@ -1,7 +1,8 @@
 """The six dashboard endpoints (SPEC §6): one generic path, registered six times.
 
 decode the body → authorise (scope) → ETag / 304 → cache or engine → JSON bytes.
-Answers are cached encoded, so a hit costs a dictionary look-up and no encoding.
+Answers are cached encoded, so a hit costs a dictionary look-up and no encoding; in
+Redis (VISITES_REDIS_URL) with their ETag, as a small MessagePack array.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from api.cache import AnswerCache, AnswerKey
 from api.errors import documented
 from api.exports import document_exports, requested_export
 from api.payload import body_schema, decode_filter
+from api.shared import Codec
 from engine import ENDPOINTS, RESULTS, Engine
 from engine.filters import Filter
 from security.tokens import Token
@@ -100,6 +102,33 @@ def _opaque(tag: str) -> str:
     return tag.strip().removeprefix("W/")
 
 
+class Stored(msgspec.Struct, array_like=True, frozen=True):
+    """An answer as Redis keeps it: with its ETag, which must be its key's."""
+
+    etag: str
+    engine_ms: float
+    body: bytes
+
+
+_stored = msgspec.msgpack.Decoder(Stored)
+
+
+def dump(key: AnswerKey, answer: Answer) -> bytes:
+    return msgspec.msgpack.encode(Stored(etag_of(key), answer.engine_ms, answer.body))
+
+
+def load(key: AnswerKey, data: bytes) -> Answer | None:
+    """None for bytes stored in another format, or under another key's derivation."""
+    try:
+        stored = _stored.decode(data)
+    except msgspec.DecodeError:
+        return None
+    return Answer(stored.body, stored.engine_ms) if stored.etag == etag_of(key) else None
+
+
+CODEC = Codec(dump, load)
+
+
 def matches(if_none_match: str | None, etag: str) -> bool:
     """If-None-Match compares weakly (RFC 9110 §13.1.2): with or without ``W/``."""
     if not if_none_match:
@@ -117,9 +146,10 @@ class Statistics:
 
     async def cached(
         self, key: AnswerKey, question: Callable[[], msgspec.Struct]
-    ) -> tuple[Answer, bool]:
-        """The encoded answer to ``question`` under ``key``, and whether it was cached:
-        one path for every answer a dashboard reads, the choices included."""
+    ) -> tuple[Answer, str | None]:
+        """The encoded answer to ``question`` under ``key``, and the cache layer that had
+        it (None: computed): one path for every answer a dashboard reads, the choices
+        included."""
         return await self.cache.get(key, partial(timed, question))
 
     async def respond(
@@ -136,10 +166,11 @@ class Statistics:
                 return Response(b"", status_code=304, headers={**headers, "X-Cache": "revalidated"})
             # The scope also bounds figures no filter names (SPEC §7: /invest's visits).
             question = partial(view.answer, endpoint, filter_, scope=token.responsable)
-            answer, hit = await self.cached(key, question)
+            answer, layer = await self.cached(key, question)
             created_at = view.manifest.created_at
-        timing = 'cache;desc="hit"' if hit else f"engine;dur={answer.engine_ms:.1f}"
-        headers |= {"X-Cache": "hit" if hit else "miss", "Server-Timing": timing}
+        # Server-Timing names the layer that answered: memory, redis, or the engine.
+        timing = f'{layer};desc="hit"' if layer else f"engine;dur={answer.engine_ms:.1f}"
+        headers |= {"X-Cache": "hit" if layer else "miss", "Server-Timing": timing}
         if export is not None:  # derived from the cached JSON answer (SPEC §12)
             return await export.respond(answer.body, filter_, created_at, headers)
         return Response(answer.body, media_type=MediaType.JSON, headers=headers)

@@ -4,25 +4,31 @@ Start-up (docs/api.md): the port is bound first, so a busy one fails at once; th
 first run's demo data and token; a quick look at the current snapshot's manifest (if
 CURRENT names nothing sound, the newest sound snapshot serves until it does); then
 uvicorn on the bound socket. Each worker opens the snapshot's serving database in the
-background: ``/health`` answers at once, ``/ready`` once a snapshot is attached.
+background: ``/health`` answers at once, ``/ready`` once a snapshot is attached. With
+several workers, their metrics meet in a fresh folder, removed at exit (api/metrics.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import logging.config
 import os
 import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from api.logs import serve_logging
-from config import Settings
+from config import METRICS_DIR, Settings
 from engine import NoSnapshot, SnapshotRefused
 from engine.engine import current_manifest, newest_good_manifest
 from security.tokens import TokenError, create_token, read_tokens
@@ -54,21 +60,72 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--workers",
         type=int,
         default=1,
-        help="processes (default 1); each opens the snapshot and keeps its own cache",
+        help="processes (default 1); each opens the snapshot and keeps its own answer "
+        "cache, in front of Redis's with VISITES_REDIS_URL",
     )
     parser.set_defaults(run=run)
 
 
+def no_delay(transport: asyncio.Transport) -> None:
+    """Nagle's algorithm off, as the event loop does for TCP connections, but not here:
+    uvicorn wraps the socket it is given (``fd=``) as a Unix one. Left on, an answer's
+    headers and body, written apart, waited for the client's delayed ACK: 40 ms each."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):  # a real Unix socket has no such option
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class Corked(asyncio.Transport):
+    """A connection's writes of one turn of the event loop, sent in one piece at its end.
+
+    uvicorn writes an answer's headers and its body apart; a replica killed between the
+    two left the proxy with headers and no body, which it can neither complete nor send
+    again elsewhere. Sent together, an answer reaches the proxy whole or not at all."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._pending: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if not self._pending:
+            self._loop.call_soon(self._flush)
+        self._pending.append(bytes(data))
+
+    def _flush(self) -> None:
+        if self._pending and not self._transport.is_closing():
+            self._transport.write(b"".join(self._pending))
+        self._pending.clear()
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+
 class BoundedHttp(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1, but a request must arrive whole within ``timeout_keep_alive``
-    (VISITES_REQUEST_TIMEOUT) of the connection's opening or its previous answer, else
-    the connection is closed: uvicorn bounds only the idle time after an answer, so a
-    client sending half a request held its connection for ever."""
+    """uvicorn's HTTP/1.1, each answer sent in one piece (``Corked``), but a request must
+    arrive whole within ``timeout_keep_alive`` (VISITES_REQUEST_TIMEOUT) of the
+    connection's opening or its previous answer, else the connection is closed: uvicorn
+    bounds only the idle time after an answer, so a client sending half a request held
+    its connection for ever."""
 
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        no_delay(transport)
+        self.transport = Corked(transport, self.loop)
         self._arm()
 
     def on_message_complete(self) -> None:
@@ -174,6 +231,21 @@ def refused(args: argparse.Namespace) -> str | None:
     return None
 
 
+@contextmanager
+def shared_metrics(workers: int) -> Iterator[None]:
+    """Several workers: prometheus-client's multiprocess mode, in a folder of this run
+    only (stale files of another run would add to its counts), removed at exit."""
+    if workers == 1:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="visites-metrics-") as folder:
+        os.environ[METRICS_DIR] = folder  # read by the workers, which inherit it
+        try:
+            yield
+        finally:
+            del os.environ[METRICS_DIR]
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if reason := refused(args):  # a usage error, before anything runs: a plain line
         print(f"visites serve: {reason}", file=sys.stderr)
@@ -196,15 +268,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except KeyboardInterrupt:  # while building the demo data: nothing was published
         log.error("visites serve: interrupted")
         return 130
-    uvicorn.run(
-        "api.server:app_from_environment",
-        factory=True,
-        fd=sock.fileno(),
-        workers=args.workers,
-        access_log=False,  # ours is structured and knows the cache outcome
-        log_config=serve_logging(),
-        http=BoundedHttp,
-        timeout_keep_alive=settings.request_timeout,
-        limit_concurrency=settings.max_connections,
-    )
+    with shared_metrics(args.workers):
+        uvicorn.run(
+            "api.server:app_from_environment",
+            factory=True,
+            fd=sock.fileno(),
+            workers=args.workers,
+            access_log=False,  # ours is structured and knows the cache outcome
+            log_config=serve_logging(),
+            http=BoundedHttp,
+            timeout_keep_alive=settings.request_timeout,
+            limit_concurrency=settings.max_connections,
+        )
     return 0

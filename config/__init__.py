@@ -20,6 +20,8 @@ N = TypeVar("N", int, float)
 MIN_KEEP_SNAPSHOTS = 1
 # PyMySQL refuses a connect timeout over a year.
 MAX_MYSQL_TIMEOUT = 365 * 24 * 3600
+# prometheus-client's own variable: where each worker writes its metrics (multiprocess mode).
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +47,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_connections: int = 1000
     # Browser front ends on these origins may call the API (CORS); none by default.
     cors_origins: tuple[str, ...] = ()
+
+    # The answer cache shared by every worker and replica (docs/deploy.md); None: each
+    # process keeps its own. Keys start with the prefix; an answer is kept redis_ttl
+    # seconds; a process computing one holds the others back redis_lock_timeout at most;
+    # Redis slower than redis_timeout seconds counts as down.
+    redis_url: str | None = None
+    redis_prefix: str = "visites:"
+    redis_ttl: int = 3600
+    redis_lock_timeout: float = 5.0
+    redis_timeout: float = 0.05
 
     @property
     def tokens_path(self) -> Path:
@@ -128,6 +140,27 @@ def _origins(environ: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+def _redis_url(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get(PREFIX + "REDIS_URL", "").strip()
+    if not raw:
+        return None
+    from redis.connection import parse_url  # only when set: the snapshot job never needs it
+
+    try:
+        parse_url(raw)
+    except ValueError as error:  # its reasons never repeat a password
+        raise ConfigError(f"{PREFIX}REDIS_URL is not a Redis URL: {error}") from None
+    return raw
+
+
+def metrics_dir(environ: Mapping[str, str] | None = None) -> Path | None:
+    """Where the server's workers share their metrics, when there are several
+    (``visites serve --workers N`` sets it); None for one process."""
+    env = os.environ if environ is None else environ
+    raw = env.get(METRICS_DIR, "").strip()
+    return Path(raw) if raw else None
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from ``environ`` (the process environment by default)."""
     env = os.environ if environ is None else environ
@@ -154,4 +187,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         request_timeout=_number(env, "REQUEST_TIMEOUT", int, 1, defaults.request_timeout),
         max_connections=_number(env, "MAX_CONNECTIONS", int, 1, defaults.max_connections),
         cors_origins=_origins(env, "CORS_ORIGINS"),
+        redis_url=_redis_url(env),
+        redis_prefix=env.get(PREFIX + "REDIS_PREFIX") or defaults.redis_prefix,
+        redis_ttl=_number(env, "REDIS_TTL", int, 1, defaults.redis_ttl),
+        redis_lock_timeout=_number(
+            env, "REDIS_LOCK_TIMEOUT", float, 0.1, defaults.redis_lock_timeout
+        ),
+        redis_timeout=_number(env, "REDIS_TIMEOUT", float, 0.001, defaults.redis_timeout),
     )

@@ -8,6 +8,11 @@ request never fails or mixes two snapshots. An engine may start with no snapshot
 raises ``NotReady``. If CURRENT names nothing that opens while nothing is served (a
 garbled pointer, a missing folder), the newest snapshot that opens serves meanwhile,
 and CURRENT is still followed: a good one replaces it at the next ``refresh()``.
+
+An engine never goes back: a CURRENT naming a snapshot older than one it served is
+ignored (logged once). Replicas each follow CURRENT on a shared volume, where one may
+read a stale pointer after a newer one; going back would show a client figures older
+than those it already saw. To serve older data again, publish it as a new snapshot.
 """
 
 from __future__ import annotations
@@ -150,6 +155,10 @@ class Engine:
         self._refreshing = threading.Lock()  # one refresh at a time
         self._refused: set[str] = set()  # snapshot ids refused, never retried (immutable)
         self._bad_current: str | None = None  # why CURRENT names nothing, logged once
+        # The newest snapshot served (ids sort by creation time), and an older one that
+        # CURRENT named since, ignored and logged once.
+        self._newest = None if database is None else database.id
+        self._older: str | None = None
         self._closed = False
         self.refused_total = 0  # snapshots refused since start (a metric)
         # Why no snapshot is attached, while none is (what NotReady says).
@@ -208,14 +217,28 @@ class Engine:
             if snapshot_id is None:
                 self._waiting = f"no snapshot published in {self._data_dir}"
                 return False
-            if snapshot_id == self.snapshot_id:
+            if snapshot_id == self.snapshot_id or self._is_older(snapshot_id):
                 return False
             if snapshot_id not in self._refused and self._attach(snapshot_id):
                 return True
             return self._fall_back()
 
+    def _is_older(self, snapshot_id: str) -> bool:
+        """Is ``snapshot_id`` older than a snapshot served (logged once if so)?"""
+        if self._newest is None or snapshot_id >= self._newest:
+            return False
+        if snapshot_id != self._older:
+            self._older = snapshot_id
+            log.error(
+                "CURRENT names snapshot %s, older than %s served before: not going back",
+                snapshot_id,
+                self._newest,
+            )
+        return True
+
     def _fall_back(self) -> bool:
-        """With nothing served, the newest snapshot that opens; True if one did."""
+        """With nothing served yet, the newest snapshot that opens; True if one did. Once
+        one is served it stays until CURRENT names a newer one: never back below it."""
         if self._slot is not None:
             return False
         for snapshot_id in reversed(published_ids(self._data_dir)):
@@ -244,6 +267,7 @@ class Engine:
             closed = self._closed
             if not closed:
                 old, self._slot = self._slot, _Slot(database)
+                self._newest = max(snapshot_id, self._newest or snapshot_id)
         if closed:  # closed while opening: nobody will use the new one
             database.close()
             return False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import socket
 import subprocess
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 from helpers import free_port, run_visites
 
 from cli.main import build_parser
+from cli.serve import listen, no_delay
 from security.tokens import TokenRing
 from snapshot.demo.generator import generate
 from snapshot.job import take_snapshot
@@ -198,3 +201,37 @@ def test_a_token_scoped_to_an_unknown_user_is_made_with_a_warning(
         ]
     else:
         assert result.stderr == ""
+
+
+def test_connections_on_the_socket_uvicorn_is_given_send_without_nagles_delay() -> None:
+    """uvicorn wraps the listening socket it gets as a Unix one, so the event loop leaves
+    Nagle's algorithm on: each answer's body then waited 40 ms for the client's ACK."""
+
+    async def scenario() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        listening = listen("127.0.0.1", 0)
+        wrapped = socket.fromfd(listening.fileno(), socket.AF_UNIX, socket.SOCK_STREAM)
+        options: asyncio.Future[tuple[int, int]] = loop.create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                before = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                no_delay(transport)  # type: ignore[arg-type]
+                options.set_result(
+                    (before, sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                )
+                transport.close()
+
+        server = await loop.create_server(Probe, sock=wrapped)
+        _, writer = await asyncio.open_connection(*listening.getsockname())
+        try:
+            return await asyncio.wait_for(options, 10)
+        finally:
+            writer.close()
+            server.close()
+            listening.close()
+
+    before, after = asyncio.run(scenario())
+    assert before == 0  # the loop did not set it: the bug this guards against
+    assert after != 0

@@ -28,6 +28,11 @@ def test_settings_survive_the_trip_to_a_child_process_environment():
         memory_limit="1.5GiB",
         threads=4,
         cors_origins=("https://crm.example.com", "http://localhost:5173"),
+        redis_url="redis://:secret@cache:6379/2",
+        redis_prefix="team-a:",
+        redis_ttl=600,
+        redis_lock_timeout=2.5,
+        redis_timeout=0.2,
     )
     assert load_settings(settings.environ()) == settings
 
@@ -72,8 +77,24 @@ def test_a_cors_origin_is_a_scheme_and_a_host(origin):
         ("VISITES_MEMORY_LIMIT", "lots", "is not a size such as 512MB or 2GiB"),
         ("VISITES_MEMORY_LIMIT", "512", "is not a size such as 512MB or 2GiB"),
         ("VISITES_THREADS", "0", "must be at least 1"),
+        ("VISITES_REDIS_TTL", "0", "must be at least 1"),
+        ("VISITES_REDIS_LOCK_TIMEOUT", "nan", "is not a finite number"),
     ],
 )
 def test_unusable_values_name_the_variable(variable, value, message):
     with pytest.raises(ConfigError, match=f"{variable}='{value}' {message}"):
         load_settings({variable: value})
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://:secret@cache:6379", "Redis URL must specify one of the following schemes"),
+        ("redis://:secret@cache:port/0", "Port could not be cast to integer value as 'port'"),
+    ],
+)
+def test_a_url_that_is_not_redis_is_refused_without_repeating_its_password(url, reason):
+    with pytest.raises(ConfigError) as refused:
+        load_settings({"VISITES_REDIS_URL": url})
+    assert str(refused.value).startswith(f"VISITES_REDIS_URL is not a Redis URL: {reason}")
+    assert "secret" not in str(refused.value)

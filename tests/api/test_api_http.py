@@ -285,7 +285,7 @@ def test_a_repeat_is_served_from_the_cache_with_the_same_etag(api: Api) -> None:
     assert first.headers["etag"] == again.headers["etag"]
     assert first.content == again.content
     assert "engine;dur=" in first.headers["server-timing"]
-    assert 'cache;desc="hit"' in again.headers["server-timing"]
+    assert 'memory;desc="hit"' in again.headers["server-timing"]
     assert "app;dur=" in again.headers["server-timing"]
 
 
@@ -341,7 +341,7 @@ def test_metrics_count_requests_and_cache_outcomes(api: Api) -> None:
     assert 'visites_requests_total{app_name="visites",method="POST",path="/data"' in text
     assert "visites_request_duration_seconds_bucket" in text
     for name in ("visites_cache_hits_total", "visites_cache_misses_total"):
-        assert float(text.split(f"\n{name} ")[1].split()[0]) >= 1
+        assert float(text.split(f'\n{name}{{layer="memory"}} ')[1].split()[0]) >= 1
     assert 'visites_snapshot_rows{table="tab_visite"}' in text
     assert "visites_snapshot_age_seconds" in text
 
