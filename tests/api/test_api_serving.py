@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from helpers import ROOT, engine_answer, eventually, run_visites, serving, wait_ready
 from litestar.testing import TestClient
@@ -123,9 +124,11 @@ def test_a_busy_port_fails_at_once_in_one_line_before_loading_anything(tmp_path:
         port = busy.getsockname()[1]
         done = run_visites("serve", "--port", str(port), timeout=60, VISITES_DATA_DIR=str(tmp_path))
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [
-        f"visites serve: failed: 127.0.0.1:{port}: Address already in use"
-    ]
+    [line] = [msgspec.json.decode(line) for line in done.stderr.splitlines()]  # a JSON log line
+    assert (line["level"], line["message"]) == (
+        "ERROR",
+        f"visites serve: failed: 127.0.0.1:{port}: Address already in use",
+    )
     assert current_id(tmp_path) is None  # no demo data was made first
     assert done.stdout == ""  # nor a token
 
