@@ -115,7 +115,7 @@ def test_the_stored_value_is_the_answer_and_its_etag_and_no_other_key_takes_it()
     data = CODEC.dump(KEY, answer)
     etag, engine_ms, body = msgspec.msgpack.decode(data)
     assert (engine_ms, body) == (12.5, b'{"total": 3}')
-    assert etag.startswith('"') and len(etag) == 34
+    assert etag.startswith('W/"') and etag.endswith('"') and len(etag) == 36
     assert CODEC.load(KEY, data) == answer
     other = KEY._replace(scope=None)  # the same filter, for an unscoped token
     assert CODEC.load(other, data) is None
