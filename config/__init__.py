@@ -43,6 +43,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # previous answer), and connections each server worker holds open at most.
     request_timeout: int = 10
     max_connections: int = 1000
+    # Seconds at least between two versions `visites follow` publishes.
+    follow_interval: float = 2.0
 
     @property
     def tokens_path(self) -> Path:
@@ -130,4 +132,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         queue=_number(env, "QUEUE", int, 0, defaults.queue),
         request_timeout=_number(env, "REQUEST_TIMEOUT", int, 1, defaults.request_timeout),
         max_connections=_number(env, "MAX_CONNECTIONS", int, 1, defaults.max_connections),
+        follow_interval=_number(env, "FOLLOW_INTERVAL", float, 0, defaults.follow_interval),
     )
