@@ -172,18 +172,21 @@ def following(
 
 @contextmanager
 def follow_process(crm: Crm, data_dir: Path, log: Path, **env: str) -> Iterator[subprocess.Popen]:
-    """`visites follow` in a process of its own, its stderr appended to ``log``."""
+    """`visites follow` in a process of its own, its stderr appended to ``log``; ``env``
+    adds or replaces VISITES_ settings."""
     with open(log, "a") as stderr:
         process = subprocess.Popen(
             [*VISITES, "follow"],
             cwd=ROOT,
             env=visites_environ(
-                VISITES_MYSQL_URL=crm.url,
-                VISITES_DATA_DIR=str(data_dir),
-                VISITES_MYSQL_TIMEOUT=TIMEOUT,
-                VISITES_FOLLOW_INTERVAL="0.2",
-                VISITES_MEMORY_LIMIT="256MB",
-                **env,
+                **{
+                    "VISITES_MYSQL_URL": crm.url,
+                    "VISITES_DATA_DIR": str(data_dir),
+                    "VISITES_MYSQL_TIMEOUT": TIMEOUT,
+                    "VISITES_FOLLOW_INTERVAL": "0.2",
+                    "VISITES_MEMORY_LIMIT": "256MB",
+                }
+                | env
             ),
             stderr=stderr,
         )
