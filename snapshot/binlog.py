@@ -11,8 +11,10 @@ same SPEC §3 rules clean and count them (snapshot/state.py).
 from __future__ import annotations
 
 import datetime
+import queue
 import random
 import re
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -277,35 +279,75 @@ def _reader(
 
 
 class Stream:
-    """The binary log of ``database`` from ``position``, as Events; use as a context
-    manager. A broken connection raises (``StreamLost`` or PyMySQL's error): make a new
-    Stream from the last Commit."""
+    """The binary log of ``database`` from ``position``, as Events each with the place
+    the stream had read to after it (in any table: events of others included); use as a
+    context manager. A broken connection raises (``StreamLost`` or PyMySQL's error):
+    make a new Stream from the last Commit.
 
-    def __init__(self, args: dict[str, Any], database: str, position: BinlogPosition) -> None:
+    A thread of its own reads the stream into a queue of ``backlog`` Events at most, so
+    the server's stream is drained while the follower is busy publishing (a server
+    whose writes to a replica block for ``net_write_timeout``, 60 s, drops it)."""
+
+    def __init__(
+        self, args: dict[str, Any], database: str, position: BinlogPosition, backlog: int
+    ) -> None:
         stalled = min(args["read_timeout"], STALLED_AFTER)
         self._database = database
         self._reader = _reader(
             args | {"read_timeout": stalled}, position, blocking=True, database=database
         )
+        self._queue: queue.Queue[tuple[Event, BinlogPosition] | BaseException] = queue.Queue(
+            backlog
+        )
+        self._stop = threading.Event()
+        self._pump = threading.Thread(target=self._read, name="binlog", daemon=True)
 
     def __enter__(self) -> Stream:
+        self._pump.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # The reader wakes at least every heartbeat, or gives up at its read timeout.
+        self._stop.set()
+        self._pump.join()
         self._reader.close()
 
-    @property
-    def position(self) -> BinlogPosition:
-        """Where the stream has read to, in any table (events of others included)."""
-        return BinlogPosition(self._reader.log_file, self._reader.log_pos)
+    def __iter__(self) -> Iterator[tuple[Event, BinlogPosition]]:
+        while True:
+            try:
+                item = self._queue.get(timeout=2 * STALLED_AFTER)
+            except queue.Empty:
+                silent = "the binary log stream sent nothing, not even a heartbeat"
+                raise StreamLost(silent) from None
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
-    def __iter__(self) -> Iterator[Event]:
-        while (event := self._reader.fetchone()) is not None:
-            yield from self._events(event)
+    def _read(self) -> None:
+        try:
+            while not self._stop.is_set():
+                event = self._reader.fetchone()
+                if event is None:
+                    raise StreamLost("the server ended the binary log stream")
+                for found in self._events(event):
+                    self._put((found, self._position()))
+        except BaseException as error:
+            self._put(error)
+
+    def _put(self, item: tuple[Event, BinlogPosition] | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=HEARTBEAT)
+                return
+            except queue.Full:
+                continue
+
+    def _position(self) -> BinlogPosition:
+        return BinlogPosition(self._reader.log_file, self._reader.log_pos)
 
     def _events(self, event: Any) -> Iterator[Event]:
         if isinstance(event, XidEvent):
-            yield Commit(self.position)
+            yield Commit(self._position())
         elif isinstance(event, HeartbeatLogEvent):
             yield Idle()
         elif isinstance(event, QueryEvent):
@@ -314,7 +356,7 @@ class Stream:
             if reshapes(statement, schema, self._database):
                 yield Reshaped(statement)
             elif re.match(r"\s*COMMIT\b", statement, re.I):
-                yield Commit(self.position)  # a non-transactional table's commit
+                yield Commit(self._position())  # a non-transactional table's commit
         else:
             yield from _changes(event)
 

@@ -64,6 +64,8 @@ BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 30.0
 # Committed rows held before they are applied to the state, when catching up.
 MAX_PENDING_ROWS = 50_000
+# Events read ahead while the follower publishes (a few minutes of a busy CRM).
+BACKLOG = 100_000
 LOCK = ".follow.lock"
 SCRATCH = ".follow"
 
@@ -294,7 +296,7 @@ class Follower:
         try:
             with (
                 closing(pymysql.connect(**self._args)) as admin,
-                Stream(self._args, self._database, self._position) as stream,
+                Stream(self._args, self._database, self._position, BACKLOG) as stream,
             ):
                 if not has_log(admin, self._position.file):
                     raise _StartOver(f"the server no longer has {self._position} (purged)")
@@ -307,7 +309,7 @@ class Follower:
     def _read(self, stream: Stream, admin: pymysql.Connection, state: State) -> None:
         transaction: list[Change] = []
         target: BinlogPosition | None = None  # publish once the stream has read this far
-        for event in stream:
+        for event, read_to in stream:
             if self._stop.is_set():
                 return
             if isinstance(event, Change):
@@ -327,10 +329,9 @@ class Follower:
                 raise _StartOver(f"a new day ({_today()}) moves the bound of plausible dates")
             if target is None and self._due(state):
                 target = current_position(admin)
-            if target is not None and (stream.position >= target or isinstance(event, Idle)):
+            if target is not None and (read_to >= target or isinstance(event, Idle)):
                 self._publish(state)
                 target = None
-        raise StreamLost("the server ended the binary log stream")
 
     def _due(self, state: State) -> bool:
         changed = bool(self._pending) or state.changed

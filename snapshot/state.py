@@ -7,8 +7,10 @@ takes away one row equal to the clean form of its before-image, an update does b
 a batch of changes applies at once, whatever the order of its transactions: the net
 count of each distinct clean row. A full snapshot is the same with inserts only. The
 per-column quality counts change alike: the counts over the raw rows added, minus those
-over the raw rows taken away. Everything that needs whole tables (orphans, labels,
-relations) is counted again over them, by the job's own SQL, when a version is written.
+over the raw rows taken away. A child table's row sits with the published rows or with
+the orphans as its parent exists or not, moved when the parent comes or goes (so a
+version is written without a join). Labels and relations, which need whole tables, are
+counted again over them by the job's own SQL when a version is written.
 """
 
 from __future__ import annotations
@@ -44,23 +46,23 @@ class Diverged(RuntimeError):
     source, and only a full snapshot can set it right."""
 
 
-def _kept(parent: Parent, child: Table, keep: bool) -> str:
-    """SQL of a child table's rows that have a parent (``keep``) or have none."""
-    keys = f'SELECT "{parent.table.key}" FROM state.{parent.table.name}'
-    test = "IN" if keep else "NOT IN"
-    return f'SELECT * FROM state.{child.name} WHERE "{parent.child_key}" {test} ({keys})'
-
-
-def _published(table: Table) -> str:
-    """SQL of the rows a snapshot publishes (SPEC §3: a child without parent is dropped)."""
-    parent = KEEP_WHEN.get(table.name)
-    return f"SELECT * FROM state.{table.name}" if parent is None else _kept(parent, table, True)
+def _homes(table: Table) -> list[tuple[str, str]]:
+    """Where the rows of ``table`` live, each with the test that sends an incoming row
+    there: a child table's rows with a parent in ``clean`` (what a snapshot publishes,
+    SPEC §3), those without in ``orphans``; any other table's in ``clean``."""
+    if table.name in KEEP_WHEN:
+        return [(f"clean.{table.name}", "kept"), (f"orphans.{table.name}", "NOT kept")]
+    return [(f"clean.{table.name}", "TRUE")]
 
 
 class State:
     """The clean tables of ``day`` (the day that bounds plausible dates), changed by
     ``apply`` and written out as a snapshot's files by ``write``. Use as a context
-    manager. ``scratch`` holds what does not fit in ``memory_limit``."""
+    manager. ``scratch`` holds what does not fit in ``memory_limit``.
+
+    The schema ``clean`` holds what a snapshot publishes, so the job's rules across
+    tables read it as they read a snapshot's; ``orphans`` holds each child table's rows
+    that have no parent (yet)."""
 
     def __init__(self, day: datetime.date, *, memory_limit: str, threads: int, scratch: Path):
         self.day = day
@@ -72,12 +74,12 @@ class State:
             }
         )
         set_snapshot_day(self._con, day)
-        self._con.execute("CREATE SCHEMA state; CREATE SCHEMA clean")
+        self._con.execute("CREATE SCHEMA clean; CREATE SCHEMA orphans")
         for table in TABLES:
             self._con.register("empty", table.clean_schema().empty_table())
-            self._con.execute(f"CREATE TABLE state.{table.name} AS SELECT * FROM empty")
+            for home, _ in _homes(table):
+                self._con.execute(f"CREATE TABLE {home} AS SELECT * FROM empty")
             self._con.unregister("empty")
-            self._con.execute(f"CREATE VIEW clean.{table.name} AS {_published(table)}")
         self._counts: ColumnCounts = {}
         # Tables whose files differ from those of the last version written.
         self._stale: set[str] = {table.name for table in TABLES}
@@ -99,13 +101,10 @@ class State:
         day = datetime.date.fromisoformat(manifest.snapshot_day)
         state = cls(day, memory_limit=memory_limit, threads=threads, scratch=scratch)
         for table in TABLES:
-            paths = [table_path(folder, table.name)]
-            if table.name in KEEP_WHEN:
-                paths.append(orphans_path(folder, table.name))
-            for path in paths:
+            for (home, _), path_of in zip(_homes(table), (table_path, orphans_path), strict=False):
                 state._con.execute(
-                    f"INSERT INTO state.{table.name} SELECT * FROM read_parquet($path)",
-                    {"path": str(path)},
+                    f"INSERT INTO {home} SELECT * FROM read_parquet($path)",
+                    {"path": str(path_of(folder, table.name))},
                 )
         state._counts = {
             (rule, column): count
@@ -123,46 +122,83 @@ class State:
             if rows.num_rows:
                 for key, count in column_counts(self._con, table, name).items():
                     self._counts[key] = self._counts.get(key, 0) + sign * count
-        select = clean_select(table)
         try:
-            if removed.num_rows:
-                self._apply_net(table, select)
-            elif added.num_rows:
-                self._con.execute(f"INSERT INTO state.{table.name} {select} FROM added")
+            self._incoming(table, with_removed=removed.num_rows > 0)
         finally:
             for name in ("added", "removed"):
                 self._con.unregister(name)
+        for home, test in _homes(table):
+            self._add(home, test)
+            if removed.num_rows:
+                self._take_away(table, home, test)
+        for child, parent in KEEP_WHEN.items():
+            if parent.table == table:
+                self._settle(BY_NAME[child], parent)
         self._changed(table)
 
-    def _apply_net(self, table: Table, select: str) -> None:
-        """Add and take away the net count of each distinct clean row."""
-        con = self._con
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE net AS "
-            "SELECT row_number() OVER () AS net_row, * FROM ("
-            "SELECT * EXCLUDE (sign), sum(sign)::BIGINT AS net_count FROM ("
-            f"{select}, 1 AS sign FROM added UNION ALL {select}, -1 AS sign FROM removed"
-            ") GROUP BY ALL HAVING sum(sign) <> 0)"
+    def _incoming(self, table: Table, *, with_removed: bool) -> None:
+        """The temporary table ``incoming``: each distinct clean row with its net count
+        (added minus taken away), and for a child table whether its parent exists."""
+        select = clean_select(table)
+        source = f"{select}, 1::BIGINT AS incoming_count FROM added"
+        if with_removed:
+            source = (
+                "SELECT * EXCLUDE (sign), sum(sign)::BIGINT AS incoming_count FROM ("
+                f"{select}, 1 AS sign FROM added UNION ALL {select}, -1 AS sign FROM removed"
+                ") GROUP BY ALL HAVING sum(sign) <> 0"
+            )
+        parent = KEEP_WHEN.get(table.name)
+        kept = "TRUE"
+        if parent is not None:
+            parent_keys = f'SELECT "{parent.table.key}" FROM clean.{parent.table.name}'
+            kept = f'"{parent.child_key}" IN ({parent_keys})'
+        self._con.execute(
+            "CREATE OR REPLACE TEMP TABLE incoming AS SELECT row_number() OVER () "
+            f"AS incoming_row, *, {kept} AS kept FROM ({source})"
         )
-        con.execute(
-            f"INSERT INTO state.{table.name} SELECT * EXCLUDE (net_row, net_count, copy) "
-            "FROM (SELECT *, unnest(range(net_count)) AS copy FROM net WHERE net_count > 0)"
+
+    def _add(self, home: str, test: str) -> None:
+        self._con.execute(
+            f"INSERT INTO {home} SELECT * EXCLUDE (incoming_row, incoming_count, kept, copy) "
+            "FROM (SELECT *, unnest(range(incoming_count)) AS copy FROM incoming "
+            f"WHERE incoming_count > 0 AND {test})"
         )
+
+    def _take_away(self, table: Table, home: str, test: str) -> None:
+        """Delete, for each incoming row with a negative count, that many equal rows."""
         same = " AND ".join(
-            f's."{name}" IS NOT DISTINCT FROM n."{name}"' for name in table.column_names
+            f's."{name}" IS NOT DISTINCT FROM i."{name}"' for name in table.column_names
         )
-        [(taken,)] = con.execute(
-            f"DELETE FROM state.{table.name} WHERE rowid IN (SELECT row FROM ("
-            "SELECT s.rowid AS row, n.net_count, "
-            "row_number() OVER (PARTITION BY n.net_row) AS copy "
-            f"FROM state.{table.name} AS s JOIN net AS n ON {same} WHERE n.net_count < 0"
-            ") WHERE copy <= -net_count)"
+        [(taken,)] = self._con.execute(
+            f"DELETE FROM {home} WHERE rowid IN (SELECT row FROM ("
+            "SELECT s.rowid AS row, i.incoming_count, "
+            "row_number() OVER (PARTITION BY i.incoming_row) AS copy "
+            f"FROM {home} AS s JOIN incoming AS i ON {same} "
+            f"WHERE i.incoming_count < 0 AND {test}) WHERE copy <= -incoming_count)"
         ).fetchall()
-        [(wanted,)] = con.execute(
-            "SELECT coalesce(-sum(net_count), 0) FROM net WHERE net_count < 0"
+        [(wanted,)] = self._con.execute(
+            f"SELECT coalesce(-sum(incoming_count), 0) FROM incoming "
+            f"WHERE incoming_count < 0 AND {test}"
         ).fetchall()
         if taken != wanted:
             raise Diverged(f"{table.name}: {wanted} rows to take away, {taken} found")
+
+    def _settle(self, child: Table, parent: Parent) -> None:
+        """After a change of ``parent``'s rows: the child rows of each parent key it
+        touched move to ``clean`` if the key now exists, to ``orphans`` if not."""
+        key, child_key = f'"{parent.table.key}"', f'"{parent.child_key}"'
+        self._con.execute(
+            "CREATE OR REPLACE TEMP TABLE touched AS SELECT key, key IN "
+            f"(SELECT {key} FROM clean.{parent.table.name}) AS present "
+            f"FROM (SELECT DISTINCT {key} AS key FROM incoming)"
+        )
+        for source, target, present in (
+            (f"orphans.{child.name}", f"clean.{child.name}", "present"),
+            (f"clean.{child.name}", f"orphans.{child.name}", "NOT present"),
+        ):
+            moving = f"{child_key} IN (SELECT key FROM touched WHERE {present})"
+            self._con.execute(f"INSERT INTO {target} SELECT * FROM {source} WHERE {moving}")
+            self._con.execute(f"DELETE FROM {source} WHERE {moving}")
 
     def _changed(self, table: Table) -> None:
         # A parent's rows decide which of its children are published.
@@ -187,25 +223,22 @@ class State:
         rows: dict[str, int] = {}
         source_rows: dict[str, int] = {}
         for table in TABLES:
-            files = [(table_path, _published(table))]
-            if (parent := KEEP_WHEN.get(table.name)) is not None:
-                files.append((orphans_path, _kept(parent, table, False)))
-            for path_of, sql in files:
+            counts = []
+            for (home, _), path_of in zip(_homes(table), (table_path, orphans_path), strict=False):
                 if previous is None or table.name in self._stale:
-                    reader = self._con.sql(sql).to_arrow_reader(STREAM_BATCH_ROWS)
+                    reader = self._con.sql(f"SELECT * FROM {home}").to_arrow_reader(
+                        STREAM_BATCH_ROWS
+                    )
                     write_parquet(reader, table, path_of(folder, table.name))
                 else:
                     os.link(path_of(previous, table.name), path_of(folder, table.name))
-            rows[table.name] = self._count(f"clean.{table.name}")
-            source_rows[table.name] = self._count(f"state.{table.name}")
+                [(count,)] = self._con.execute(f"SELECT count(*) FROM {home}").fetchall()
+                counts.append(int(count))
+            rows[table.name], source_rows[table.name] = counts[0], sum(counts)
         dropped = {p.rule: source_rows[name] - rows[name] for name, p in KEEP_WHEN.items()}
         unlabelled = set().union(*(self._unlabelled_codes(table) for table in TABLES))
         quality = quality_of(self._counts, dropped, unlabelled, relation_counts(self._con))
         return Contents(rows=rows, source_rows=source_rows, quality=quality)
-
-    def _count(self, relation: str) -> int:
-        [(count,)] = self._con.execute(f"SELECT count(*) FROM {relation}").fetchall()
-        return int(count)
 
     def _unlabelled_codes(self, table: Table) -> set[str]:
         if table.name not in self._unlabelled:
