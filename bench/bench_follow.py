@@ -33,6 +33,8 @@ from pathlib import Path
 from statistics import median
 
 import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
 import pymysql
 
 from bench.bench_serve import Server, cpu_seconds, rss_mb
@@ -90,7 +92,7 @@ class Writer:
         self._connection = server.connect(DATABASE)
         self._rep, self._next, self._old, self._partners = rep, first, old, partners
         self._rate, self._update_rate = rates
-        self._contacts = 0  # the rep's visit rows so far
+        self.contacts = 0  # the rep's visit rows so far
         self._random = random.Random(SEED)
 
     def run(self, seconds: float) -> tuple[list[tuple[float, int]], int]:
@@ -131,8 +133,8 @@ class Writer:
                 (n, partner),
             )
         self._connection.commit()
-        self._contacts += len(met)
-        return time.perf_counter(), self._contacts
+        self.contacts += len(met)
+        return time.perf_counter(), self.contacts
 
     def _update(self, cursor: pymysql.cursors.Cursor) -> None:
         self._connection.begin()
@@ -155,7 +157,10 @@ class Prober(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
-            status, body = self._server.request("POST", "/data", self._body)
+            try:
+                status, body = self._server.request("POST", "/data", self._body)
+            except OSError:  # the server is being stopped
+                return
             answered = time.perf_counter()
             if status == 200:
                 counters = json.loads(body)["statistiques"]
@@ -185,6 +190,11 @@ def one_run(
     lines = len(log.read_text().splitlines())
     prober = Prober(server, rep)
     prober.start()
+    # Every earlier commit of the rep is counted, and nothing else is.
+    while not prober.seen:
+        time.sleep(PROBE_EVERY)
+    if prober.seen[0][1] != writer.contacts:
+        raise SystemExit(f"/data counts {prober.seen[0][1]} contacts, not {writer.contacts}")
     Path(f"/proc/{follower.pid}/clear_refs").write_text("5")  # resets VmHWM
     cpu, started = cpu_seconds(follower.pid), time.perf_counter()
     committed, updates = writer.run(seconds)
@@ -218,6 +228,23 @@ def one_run(
     )
 
 
+def unused_id(tables: dict[str, pa.Table]) -> int:
+    """A user id that no row names (messy data has visits by ids beyond the users')."""
+    named = [
+        pc.max(tables[table][column]).as_py() or 0
+        for table, column in [
+            ("tab_utilisateur", "id_utilisateur"),
+            ("tab_utilisateur", "id_responsable"),
+            ("tab_visite", "id_utilisateur"),
+            ("tab_visite", "id_responsable"),
+            ("tab_evaluation", "id_createur"),
+            ("tab_evaluation", "id_utilisateur_evalue"),
+            ("tab_partenaire_bc", "id_responsable"),
+        ]
+    ]
+    return max(named) + 1
+
+
 def wait_first_version(data: Path, follower: subprocess.Popen, log: Path) -> None:
     while not data.exists() or current_id(data) is None:
         if follower.poll() is not None:
@@ -232,8 +259,10 @@ def bench(visits: int, args: argparse.Namespace) -> Size:
         with PrivateMariaDB(folder / "db", "--innodb-buffer-pool-size=1G") as mariadb:
             mariadb.execute(f"CREATE DATABASE {DATABASE} CHARACTER SET utf8mb4")
             tables = generate(visits=visits, seed=SEED, messy=True)
-            rep = max(tables["tab_utilisateur"]["id_utilisateur"].to_pylist()) + 1
-            old = max(tables["tab_visite"]["id_visite"].to_pylist())
+            rep = unused_id(tables)
+            old = pc.max(tables["tab_visite"]["id_visite"]).as_py()
+            # New visits must not adopt orphan partner rows (messy data has some).
+            first = max(old, pc.max(tables["tab_partenaire_visite"]["id_visite"]).as_py()) + 1
             partners = tables["tab_partenaire"]["id_partenaire"].to_pylist()[:1000]
             contacts = tables["tab_partenaire_visite"].num_rows
             started = time.perf_counter()
@@ -259,7 +288,7 @@ def bench(visits: int, args: argparse.Namespace) -> Size:
                 server = Server(
                     data, create_token(data / "tokens.json", "bench"), folder / "serve.log"
                 )
-                writer = Writer(mariadb, rep, old + 1, old, partners, (args.rate, args.updates))
+                writer = Writer(mariadb, rep, first, old, partners, (args.rate, args.updates))
                 try:
                     runs = []
                     for _ in range(args.runs):
@@ -329,9 +358,20 @@ def markdown(sizes: list[Size], args: argparse.Namespace, command: str) -> str:
             f"{median(r.peak_rss_mb for r in runs):.0f} | |",
             "",
         ]
-    lines.append(
-        f"Goal at 1M visits: p95 ≤ {GOAL_P95:g} s, max ≤ {GOAL_MAX:g} s (✓ met, ✗ missed)."
-    )
+    lines += [
+        f"Goal at 1M visits: p95 ≤ {GOAL_P95:g} s, max ≤ {GOAL_MAX:g} s (✓ met, ✗ missed).",
+        "",
+        "Where the time goes: a commit waits for the version being published to finish, "
+        "then for the next one to be published whole, then for the server's next look at "
+        "`CURRENT`; so freshness is between one and two publish times, plus the poll. A "
+        "publish is the state's Parquet files (only the tables that changed: here "
+        "`tab_visite` and `tab_partenaire_visite`, the others hard-linked), the quality "
+        "counts, then the serving database, which the engine rebuilds from the Parquet files "
+        "in full for every version: nearly all of the publish time, and the one figure to "
+        "cut for the goal (an incremental build in the engine; the follower's own work, "
+        "applying the changes and writing the files, is the difference between the two "
+        "columns).",
+    ]
     return "\n".join(lines)
 
 
