@@ -44,6 +44,10 @@ bench-sql *ARGS:
 openapi-examples:
     python tools/openapi_examples.py
 
+# `visites follow` behind a CRM writing 50 visits/s: freshness, CPU, RSS (docs/benchmarks.md)
+bench-follow *ARGS:
+    python bench/bench_follow.py {{ARGS}}
+
 # Mutation testing of queries/, engine/ and snapshot/normalise.py; report in docs/testing.md
 mutate *ARGS:
     python tools/mutate.py {{ARGS}}

@@ -13,7 +13,7 @@ from config import ConfigError, load_settings
 # ``run(args, settings)``. A command line imports only the module of its command:
 # `visites serve` (and each of its workers) must not pay for the snapshot job's
 # imports, pyarrow, numpy and SQLAlchemy: about 1 s and 100 MB.
-COMMANDS = ("serve", "snapshot", "demo", "sql", "token")
+COMMANDS = ("serve", "snapshot", "follow", "demo", "sql", "token")
 
 
 def build_parser(commands: Sequence[str] = COMMANDS) -> argparse.ArgumentParser:

@@ -58,6 +58,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_lock_timeout: float = 5.0
     redis_timeout: float = 0.05
 
+    # Seconds at least between two versions `visites follow` publishes.
+    follow_interval: float = 2.0
+
     @property
     def tokens_path(self) -> Path:
         return self.tokens_file or self.data_dir / "tokens.json"
@@ -194,4 +197,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             env, "REDIS_LOCK_TIMEOUT", float, 0.1, defaults.redis_lock_timeout
         ),
         redis_timeout=_number(env, "REDIS_TIMEOUT", float, 0.001, defaults.redis_timeout),
+        follow_interval=_number(env, "FOLLOW_INTERVAL", float, 0, defaults.follow_interval),
     )

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -39,7 +40,14 @@ from snapshot.layout import (
     table_path,
     write_atomically,
 )
-from snapshot.manifest import Manifest, ServingFile, Source, TableStats, encode_manifest
+from snapshot.manifest import (
+    BinlogPosition,
+    Manifest,
+    ServingFile,
+    Source,
+    TableStats,
+    encode_manifest,
+)
 from snapshot.normalise import Normaliser, Quality
 from snapshot.tables import TABLES, Table
 
@@ -54,6 +62,19 @@ Reader = Callable[[Table], Iterable[pa.Table | pa.RecordBatch]]
 # Builds the serving database in the staging folder, once its Parquet files are written
 # (engine.serving.build_serving, injected: this package knows nothing of the engine).
 Prepare = Callable[[Path], ServingFile]
+
+
+class Contents(msgspec.Struct, frozen=True):
+    """What a run wrote into its staging folder: a clean Parquet file per table."""
+
+    rows: dict[str, int]  # per table, in TABLES order: rows of its file
+    source_rows: dict[str, int]  # and rows of the source, before any drop
+    quality: Quality
+
+
+# Writes the clean tables into the staging folder; gets the day that bounds plausible
+# dates (SPEC §3).
+Write = Callable[[Path, date], Contents]
 
 
 class SnapshotBusy(RuntimeError):
@@ -107,11 +128,13 @@ def _write_raw(
 
 
 def _read_and_clean(
-    raw: Path, staging: Path, read: Reader, progress: Progress, snapshot_day: date
-) -> tuple[dict[str, int], dict[str, int], Quality]:
+    staging: Path, read: Reader, progress: Progress, snapshot_day: date
+) -> Contents:
     """Source rows and clean rows per table, and the quality counts. Each table is
     cleaned by a helper thread while the next one is read: reading mostly waits on
     the server, so cleaning costs almost no extra time."""
+    raw = staging / "raw"
+    raw.mkdir()
     source_rows: dict[str, int] = {}
     with (
         Normaliser(raw, staging, snapshot_day=snapshot_day) as normaliser,
@@ -124,7 +147,10 @@ def _read_and_clean(
             )
             cleaning[table.name] = cleaner.submit(normaliser.clean, table, source_rows[table.name])
         rows = {name: future.result() for name, future in cleaning.items()}
-        return source_rows, rows, normaliser.quality()
+        quality = normaliser.quality()
+    shutil.rmtree(raw)
+    shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
+    return Contents(rows=rows, source_rows=source_rows, quality=quality)
 
 
 def _prune(data_dir: Path, keep: int) -> None:
@@ -147,6 +173,29 @@ def take_snapshot(
     """Read every table through ``read``, normalise, run ``prepare``, publish; return the
     manifest. Without ``prepare`` the snapshot has no serving database: the first
     server that needs it builds it (slower, once)."""
+    return publish_snapshot(
+        data_dir,
+        source,
+        lambda staging, day: _read_and_clean(staging, read, progress, day),
+        keep=keep,
+        prepare=prepare,
+    )
+
+
+def publish_snapshot(
+    data_dir: Path,
+    source: Source,
+    write: Write,
+    *,
+    keep: int,
+    prepare: Prepare | None = None,
+    binlog: BinlogPosition | None = None,
+    snapshot_day: date | None = None,
+) -> Manifest:
+    """Publish the snapshot that ``write`` puts in a staging folder, with its serving
+    database (``prepare``) and its manifest; prune; return the manifest. ``binlog`` and
+    ``snapshot_day`` are those of `visites follow`'s versions (see manifest.py); the day
+    that bounds plausible dates is otherwise today (UTC)."""
     started = time.monotonic()
     created = datetime.now(UTC)
     snapshot_id = new_snapshot_id(created)
@@ -157,14 +206,9 @@ def take_snapshot(
         current_id(data_dir)
         _clear_leftovers(data_dir)
         staging = snapshots_dir(data_dir) / f"{STAGING_PREFIX}{snapshot_id}-{uuid.uuid4().hex[:6]}"
-        raw = staging / "raw"
-        raw.mkdir(parents=True)
+        staging.mkdir(parents=True)
         try:
-            source_rows, rows, quality = _read_and_clean(
-                raw, staging, read, progress, created.date()
-            )
-            shutil.rmtree(raw)
-            shutil.rmtree(staging / ".duckdb-tmp", ignore_errors=True)
+            contents = write(staging, snapshot_day or created.date())
             serving = prepare(staging) if prepare is not None else None
             manifest = Manifest(
                 id=snapshot_id,
@@ -172,16 +216,18 @@ def take_snapshot(
                 source=source,
                 tables={
                     name: TableStats(
-                        rows=rows[name],
+                        rows=rows,
                         bytes=table_path(staging, name).stat().st_size,
-                        source_rows=source_rows[name],
+                        source_rows=contents.source_rows[name],
                     )
-                    for name in rows
+                    for name, rows in contents.rows.items()
                 },
-                quality=quality.totals,
-                quality_by_column=quality.by_column,
+                quality=contents.quality.totals,
+                quality_by_column=contents.quality.by_column,
                 duration_seconds=round(time.monotonic() - started, 3),
                 serving=serving,
+                binlog=binlog,
+                snapshot_day=None if snapshot_day is None else snapshot_day.isoformat(),
             )
             write_atomically(staging / MANIFEST, encode_manifest(manifest))
             _publish(data_dir, staging, snapshot_id)

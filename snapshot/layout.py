@@ -6,6 +6,8 @@
         tab_*.parquet                   one normalised file per source table
         serving-<version>.duckdb        the engine's tables, built by the engine
         manifest.json                   what the snapshot holds (see manifest.py)
+        orphans-tab_*.parquet           `visites follow` only: the rows SPEC §3 drops
+                                        for want of a parent, which one may come back for
     <data_dir>/snapshots/.staging-*/    a run in progress; never read by anyone
     <data_dir>/snapshots/<id>/.publishing   from the rename until CURRENT names <id>
 
@@ -42,6 +44,10 @@ def snapshot_dir(data_dir: Path, snapshot_id: str) -> Path:
 
 def table_path(folder: Path, table: str) -> Path:
     return folder / f"{table}.parquet"
+
+
+def orphans_path(folder: Path, table: str) -> Path:
+    return folder / f"orphans-{table}.parquet"
 
 
 class BadCurrent(Exception):

@@ -43,6 +43,18 @@ class ServingFile(msgspec.Struct, frozen=True):
     build_version: str  # the build scripts and format it was made with
 
 
+class BinlogPosition(msgspec.Struct, frozen=True, order=True):
+    """A place in the source's binary log: between two transactions, the next one to
+    read starting at ``position`` of ``file``. Orders as the log does (file names end
+    in a sequence number of fixed width)."""
+
+    file: str
+    position: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.position}"
+
+
 class Manifest(msgspec.Struct, frozen=True):
     id: str
     created_at: str  # ISO 8601, UTC
@@ -56,6 +68,12 @@ class Manifest(msgspec.Struct, frozen=True):
     quality_by_column: dict[str, dict[str, int]] = {}
     serving: ServingFile | None = None  # None: servers build it when they first need it
     format_version: int = 1
+    # Versions published by `visites follow`: every change before this place in the
+    # source's binary log is in the snapshot, none after it (snapshot/follow.py)...
+    binlog: BinlogPosition | None = None
+    # ...and the day that bounded the plausible dates of its rows (SPEC §3), that of
+    # the full snapshot it started from; created_at's day when absent.
+    snapshot_day: str | None = None
 
 
 def read_manifest(folder: Path) -> Manifest:

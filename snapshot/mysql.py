@@ -25,6 +25,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy
 from sqlalchemy.engine import URL, Connection, make_url
 
+from snapshot.manifest import BinlogPosition
 from snapshot.tables import TEMPORAL_KINDS, TEXT_KINDS, Column, Table
 
 
@@ -203,6 +204,28 @@ class MySQLSource:
         if self._connection is not None:
             self._connection.close()
         self._engine.dispose()
+
+    def binlog_position(self) -> BinlogPosition:
+        """Where this read stands in the binary log: every transaction before it is in
+        what ``read`` returns, none after. MariaDB tells it inside the consistent
+        snapshot, with no lock."""
+        connection = self._connection
+        assert connection is not None, "use MySQLSource as a context manager"
+        try:
+            found: dict[str, str] = dict(
+                connection.exec_driver_sql(
+                    "SHOW STATUS WHERE Variable_name IN "
+                    "('Binlog_snapshot_file', 'Binlog_snapshot_position')"
+                ).all()
+            )
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            raise SourceError(
+                f"cannot read the binary log position: {self._reason(error)}"
+            ) from None
+        file, position = found.get("Binlog_snapshot_file"), found.get("Binlog_snapshot_position")
+        if not file or position is None:
+            raise SourceError("the server tells no binary log position (binlog_snapshot_file)")
+        return BinlogPosition(str(file), int(position))
 
     def read(self, table: Table) -> Iterator[pa.Table]:
         """Raw record batches of one table, in key order, about batch_rows rows each.

@@ -3,13 +3,18 @@
 Runs in DuckDB over the raw Parquet files of a staging folder, streaming: every clean
 table is written batch by batch in its explicit Arrow schema, so memory stays bounded
 whatever the table size. Every repair, default and drop is counted in ``quality``.
+
+The rules are one set of functions over any relation of raw rows (``clean_select``,
+``column_counts``) and over a schema ``clean`` of clean tables (``unlabelled_codes``,
+``relation_counts``): the snapshot job applies them to whole tables, ``visites follow``
+(snapshot/state.py) to the rows a change brings and to its working tables.
 """
 
 from __future__ import annotations
 
 import datetime
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +139,12 @@ KEEP_WHEN: dict[str, Parent] = {
 # Parquet statistics let each range read only its own row groups.
 KEYS_PER_RANGE = 250_000
 
-# Rules across tables: rule -> SQL counting it over the views.
+# Rules across tables: rule -> SQL counting it over the clean tables (ids are never
+# changed by the cleaning, so counts over ids are those of the source rows).
 RELATION_RULES: dict[str, str] = {
     "visites_unknown_utilisateur": (
-        "SELECT count(*) FROM raw.tab_visite "
-        "WHERE id_utilisateur NOT IN (SELECT id_utilisateur FROM raw.tab_utilisateur)"
+        "SELECT count(*) FROM clean.tab_visite "
+        "WHERE id_utilisateur NOT IN (SELECT id_utilisateur FROM clean.tab_utilisateur)"
     ),
     "partenaires_unknown": (
         "SELECT count(*) FROM (SELECT id_partenaire FROM clean.tab_partenaire_visite "
@@ -183,6 +189,84 @@ def _unlabelled_codes_sql(table: Table) -> str | None:
         "SELECT 1 FROM clean.tab_par_codification k WHERE k.code_codification = used.code "
         "AND list_contains(used.types, k.type_codification))"
     )
+
+
+def unlabelled_codes(con: duckdb.DuckDBPyConnection, table: Table) -> set[str]:
+    """The codes of ``clean.<table>`` that ``clean.tab_par_codification`` does not label."""
+    sql = _unlabelled_codes_sql(table)
+    return set() if sql is None else {code for (code,) in con.execute(sql).fetchall()}
+
+
+def relation_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The rules across tables, over the schema ``clean`` holding all eight."""
+    return {rule: int(_one_row(con, sql)[0]) for rule, sql in RELATION_RULES.items()}
+
+
+# (rule, "table.column") -> values of that column the rule counted.
+ColumnCounts = dict[tuple[str, str], int]
+
+
+def quality_of(
+    by_column: ColumnCounts,
+    dropped: dict[str, int],
+    unlabelled: set[str],
+    relations: dict[str, int],
+) -> Quality:
+    """The manifest's counts from the per-column counts of every table, the rows dropped
+    per KEEP_WHEN rule, the codes without label, and the rules across tables."""
+    columns: dict[str, dict[str, int]] = {}
+    for (rule, column), count in sorted(by_column.items()):
+        if count:
+            columns.setdefault(rule, {})[column] = count
+    totals = {rule: sum(counts.values()) for rule, counts in columns.items()}
+    totals |= dropped | relations | {"labels_missing": len(unlabelled)}
+    return Quality(
+        totals={rule: totals.get(rule, 0) for rule in RULES},
+        by_column={rule: columns[rule] for rule in RULES if rule in columns},
+    )
+
+
+def set_snapshot_day(con: duckdb.DuckDBPyConnection, snapshot_day: datetime.date) -> None:
+    """Bound the plausible dates of ``con``'s cleaning by the day of the snapshot."""
+    con.execute("SET VARIABLE first_plausible_day = $day", {"day": FIRST_PLAUSIBLE_DAY})
+    last = snapshot_day + datetime.timedelta(days=PLAUSIBLE_DAYS_AHEAD)
+    con.execute("SET VARIABLE last_plausible_day = $day", {"day": last})
+
+
+def clean_select(table: Table) -> str:
+    """``SELECT`` of the clean columns of ``table``, to complete by any ``FROM`` of raw
+    rows (a whole table, a chunk of one, the rows a change brings)."""
+    return "SELECT " + ", ".join(f"{_clean_expr(c)} AS {_quoted(c)}" for c in table.columns)
+
+
+def column_counts(con: duckdb.DuckDBPyConnection, table: Table, source: str) -> ColumnCounts:
+    """What each per-column rule counts over the raw rows of ``source``, a relation with
+    the columns of ``table``; every applicable (rule, column), zeros included."""
+    checks = [
+        (rule, column.name, f"count(*) FILTER (WHERE {test(_quoted(column), column)})")
+        for rule, applies, test in COLUMN_RULES
+        for column in table.columns
+        if applies(column)
+    ]
+    if not checks:
+        return {}
+    values = _one_row(con, f"SELECT {', '.join(sql for _, _, sql in checks)} FROM {source}")
+    return {
+        (rule, f"{table.name}.{column}"): int(v)
+        for (rule, column, _), v in zip(checks, values, strict=True)
+    }
+
+
+def write_parquet(batches: Iterable[pa.RecordBatch], table: Table, out: Path) -> int:
+    """Clean rows of ``table`` into the Parquet file ``out``, in its clean schema;
+    returns the rows written."""
+    schema = table.clean_schema()
+    rows = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema), row_group_size=ROW_GROUP_ROWS)
+            rows += batch.num_rows
+    return rows
 
 
 def _view(con: duckdb.DuckDBPyConnection, schema: str, folder: Path, table: Table) -> None:
@@ -235,37 +319,10 @@ def _clean_batches(
         ).to_arrow_reader(STREAM_BATCH_ROWS)
 
 
-def _write_clean(
-    con: duckdb.DuckDBPyConnection, table: Table, out: Path, keys_per_range: int
-) -> int:
-    select = "SELECT " + ", ".join(f"{_clean_expr(c)} AS {_quoted(c)}" for c in table.columns)
-    schema = table.clean_schema()
-    rows = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in _clean_batches(con, table, select, keys_per_range):
-            writer.write_batch(batch.cast(schema), row_group_size=ROW_GROUP_ROWS)
-            rows += batch.num_rows
-    return rows
-
-
 def _one_row(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     """The row of a query of aggregates only, which always has exactly one."""
-    row = con.execute(sql).fetchone()
-    assert row is not None, sql
-    return row
-
-
-def _column_counts(con: duckdb.DuckDBPyConnection, table: Table) -> dict[tuple[str, str], int]:
-    checks = [
-        (rule, column.name, f"count(*) FILTER (WHERE {test(_quoted(column), column)})")
-        for rule, applies, test in COLUMN_RULES
-        for column in table.columns
-        if applies(column)
-    ]
-    if not checks:
-        return {}
-    values = _one_row(con, f"SELECT {', '.join(sql for _, _, sql in checks)} FROM raw.{table.name}")
-    return {(rule, column): int(v) for (rule, column, _), v in zip(checks, values, strict=True)}
+    [row] = con.execute(sql).fetchall()
+    return tuple(row)
 
 
 class Normaliser:
@@ -296,10 +353,8 @@ class Normaliser:
             }
         )
         self._con.execute("CREATE SCHEMA raw; CREATE SCHEMA clean")
-        self._con.execute("SET VARIABLE first_plausible_day = $day", {"day": FIRST_PLAUSIBLE_DAY})
-        last = snapshot_day + datetime.timedelta(days=PLAUSIBLE_DAYS_AHEAD)
-        self._con.execute("SET VARIABLE last_plausible_day = $day", {"day": last})
-        self._by_column: dict[str, dict[str, int]] = {rule: {} for rule in RULES}
+        set_snapshot_day(self._con, snapshot_day)
+        self._by_column: ColumnCounts = {}
         self._dropped: dict[str, int] = {}
         self._unlabelled: set[str] = set()
 
@@ -312,26 +367,17 @@ class Normaliser:
     def clean(self, table: Table, source_rows: int) -> int:
         """Write the clean table from its ``source_rows`` raw rows; returns its rows."""
         _view(self._con, "raw", self._raw, table)
-        out = table_path(self._clean, table.name)
-        rows = _write_clean(self._con, table, out, self._keys_per_range)
+        batches = _clean_batches(self._con, table, clean_select(table), self._keys_per_range)
+        rows = write_parquet(batches, table, table_path(self._clean, table.name))
         _view(self._con, "clean", self._clean, table)
         if table.name in KEEP_WHEN:
             self._dropped[KEEP_WHEN[table.name].rule] = source_rows - rows
-        for (rule, column), count in _column_counts(self._con, table).items():
-            if count:
-                self._by_column[rule][f"{table.name}.{column}"] = count
-        if unlabelled := _unlabelled_codes_sql(table):
-            self._unlabelled.update(code for (code,) in self._con.execute(unlabelled).fetchall())
+        self._by_column |= column_counts(self._con, table, f"raw.{table.name}")
+        self._unlabelled |= unlabelled_codes(self._con, table)
         return rows
 
     def quality(self) -> Quality:
         """Every count, once all tables are clean."""
-        totals = {rule: sum(counts.values()) for rule, counts in self._by_column.items()}
-        totals |= self._dropped
-        totals["labels_missing"] = len(self._unlabelled)
-        for rule, sql in RELATION_RULES.items():
-            totals[rule] = int(_one_row(self._con, sql)[0])
-        return Quality(
-            totals={rule: totals[rule] for rule in RULES},
-            by_column={r: c for r, c in self._by_column.items() if c},
+        return quality_of(
+            self._by_column, self._dropped, self._unlabelled, relation_counts(self._con)
         )
