@@ -21,6 +21,7 @@ from litestar.params import FromPath
 from litestar.router import Router
 from swagger_ui_bundle import swagger_ui_path
 
+from api.headers import PRECOMPRESSED
 from api.page import Asset, asset_response
 
 ASSETS = "/swagger/assets/"  # under the OpenAPI path (/schema)
@@ -53,7 +54,8 @@ class OfflineSwagger(SwaggerRenderPlugin):
     def receive_router(self, router: Router) -> None:
         super().receive_router(router)
 
-        @get(ASSETS + "{name:str}", include_in_schema=False)
+        # Served gzipped already (asset_response): the compression middleware leaves them.
+        @get(ASSETS + "{name:str}", include_in_schema=False, opt={PRECOMPRESSED: True})
         async def asset(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
             if self._assets is None:  # two first requests may both read: harmless
                 self._assets = await anyio.to_thread.run_sync(read_assets)
